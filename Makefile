@@ -1,0 +1,86 @@
+# authgate developer tasks (GNU make). `make` or `make help` lists them.
+#
+# Everything runs from a virtualenv in $(VENV), created and installed by the first target
+# that needs it and re-installed whenever pyproject.toml changes.
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(PY) -m pip
+RUFF        := $(VENV)/bin/ruff
+PYTEST      := $(PY) -m pytest
+STAMP       := $(VENV)/.installed
+PYTHON      ?= python3
+PORT        ?= 8000
+PYTEST_ARGS ?=
+
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Passes and lint run one after another, in the order written, even under `make -j`.
+.NOTPARALLEL:
+
+.PHONY: help venv install lint format test test-sqlite test-str test-postgres demo clean distclean
+
+help: ## List the targets
+	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
+	@echo
+	@grep -E '^[a-z][a-z-]*( [a-z-]+)*:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "} {printf "  %-22s %s\n", $$1, $$2}'
+
+# --- the virtualenv ----------------------------------------------------------------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+venv install: $(STAMP) ## Create .venv and install authgate with the dev extras
+
+# --- checks --------------------------------------------------------------------------
+
+lint: $(STAMP) ## ruff check + ruff format --check
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format: $(STAMP) ## Reformat and apply ruff's safe fixes
+	$(RUFF) format .
+	$(RUFF) check --fix .
+
+test: lint test-sqlite test-str test-postgres ## Lint, then all three test passes
+
+test-sqlite: $(STAMP) ## Pass 1: SQLite, django.contrib.auth User
+	@echo "==> pass 1/3: SQLite + local-memory cache, django.contrib.auth User (integer pk)"
+	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=auth $(PYTEST) $(PYTEST_ARGS)
+
+test-str: $(STAMP) ## Pass 2: SQLite, custom User with a string pk
+	@echo "==> pass 2/3: SQLite + local-memory cache, custom User with a string pk"
+	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=str $(PYTEST) $(PYTEST_ARGS)
+
+# tests/services.py exits 0 (services up), 3 (down, not CI: it prints one SKIP line and the
+# pass is skipped) or 1 (down and CI=true: fail).
+test-postgres: $(STAMP) ## Pass 3: PostgreSQL + Redis, custom User with a UUID pk
+	@echo "==> pass 3/3: PostgreSQL + Redis cache, custom User with a UUID pk"
+	@status=0; $(PY) tests/services.py || status=$$?; \
+	if [ $$status -eq 3 ]; then exit 0; fi; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	echo "AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)"; \
+	AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)
+
+# --- the demo ------------------------------------------------------------------------
+
+demo: $(STAMP) ## Migrate, seed and serve the example project on 127.0.0.1:PORT (8000)
+	cd example && ../$(PY) manage.py migrate --noinput \
+		&& ../$(PY) manage.py seed_demo \
+		&& exec ../$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# --- cleaning ------------------------------------------------------------------------
+
+clean: ## Remove caches and build output (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)

@@ -1,0 +1,14 @@
+"""The Django app: registers system checks and signal handlers when Django starts."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AuthgateConfig(AppConfig):
+    name = "authgate"
+    verbose_name = "authgate"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from authgate import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,1 @@
+"""Authentication backends: one module per scheme, each a ``Backend`` (see ``base``)."""

@@ -1,0 +1,140 @@
+"""The contract every authentication scheme implements.
+
+It unifies djblets' ``WebAPIAuthBackend`` and DRF's ``BaseAuthentication``:
+
+* :meth:`Backend.get_credentials` returns ``None`` for "not my scheme, try the next
+  backend", or a credentials mapping;
+* :meth:`Backend.authenticate` returns an :class:`~authgate.identity.Identity` or raises
+  :class:`~authgate.exceptions.AuthenticationFailed` ("my scheme, and the credentials are
+  bad"), which stops the chain with a 401;
+* :meth:`Backend.challenge` gives the scheme's ``WWW-Authenticate`` challenge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.conf import settings as django_settings
+from django.contrib import auth
+from django.http import HttpRequest
+
+from authgate.conf import settings
+from authgate.core import headers
+from authgate.core.redaction import SENSITIVE_CREDENTIALS_RE, clean_credentials_for_display
+from authgate.exceptions import INVALID_REQUEST, AuthenticationFailed
+from authgate.identity import Identity
+
+__all__ = ["Backend", "AuthorizationHeaderBackend", "get_authorization"]
+
+Credentials = Mapping[str, Any]
+
+
+class Backend:
+    """Base class for a scheme in the ``AUTHGATE["BACKENDS"]`` chain."""
+
+    #: The auth-scheme name (``Basic``, ``Bearer``, …); also names the identity's scheme.
+    scheme: ClassVar[str] = ""
+    #: Opt-in (djblets' ``login_with_credentials``): on success, start a Django session so
+    #: later requests can use the cookie alone.
+    login_with_credentials: ClassVar[bool] = False
+    #: Keys of credential mappings whose values are masked before logging (djblets).
+    SENSITIVE_CREDENTIALS_RE = SENSITIVE_CREDENTIALS_RE
+
+    def challenge(
+        self, request: HttpRequest, error: AuthenticationFailed | None = None
+    ) -> str | None:
+        """The ``WWW-Authenticate`` challenge, or ``None`` if this scheme has none (→ 403)."""
+        return None
+
+    def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
+        """Extra headers for a 401 response from this backend (djblets' hook)."""
+        return {}
+
+    def get_credentials(self, request: HttpRequest) -> Credentials | None:
+        """The credentials this scheme finds in the request, or ``None`` if there are none."""
+        raise NotImplementedError
+
+    def validate_credentials(
+        self, request: HttpRequest, credentials: Credentials
+    ) -> Identity | None:
+        """Short-circuit before :meth:`authenticate` (djblets' hook).
+
+        By default, a backend that starts sessions skips re-checking a password when the
+        session already belongs to the named user — that is what the session is for.
+        """
+        if not self.login_with_credentials or "username" not in credentials:
+            return None
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_active
+            and user.get_username() == credentials["username"]
+        ):
+            return Identity(user=user, scheme=self.scheme.lower())
+        return None
+
+    def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
+        """Check the credentials: an :class:`Identity`, or raise :class:`AuthenticationFailed`."""
+        raise NotImplementedError
+
+    def start_session(self, request: HttpRequest, identity: Identity) -> None:
+        """Log the user in with Django's session framework (``login_with_credentials``)."""
+        if hasattr(request, "session"):
+            backend = (
+                getattr(identity.user, "backend", None)
+                or django_settings.AUTHENTICATION_BACKENDS[0]
+            )
+            auth.login(request, identity.user, backend=backend)
+
+    def clean_credentials_for_display(self, credentials: Credentials) -> dict[str, Any]:
+        """A copy of ``credentials`` safe to log: sensitive values masked."""
+        return clean_credentials_for_display(credentials)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} scheme={self.scheme!r}>"
+
+
+def get_authorization(request: HttpRequest) -> headers.Authorization | None:
+    """The parsed ``Authorization`` header, parsed once per request and shared by backends."""
+    try:
+        return request._authgate_authorization  # type: ignore[attr-defined,no-any-return]
+    except AttributeError:
+        parsed = headers.parse_authorization(
+            request.META.get("HTTP_AUTHORIZATION"), max_length=settings.MAX_HEADER_LENGTH
+        )
+        request._authgate_authorization = parsed  # type: ignore[attr-defined]
+        return parsed
+
+
+class AuthorizationHeaderBackend(Backend):
+    """A backend whose credentials arrive as ``Authorization: <keyword> <token68>``.
+
+    A header with one of :attr:`keywords` (case-insensitive, RFC 9110 §11.1) is *ours*:
+    if it is malformed, that is a 401 ``invalid_request``, never a fall-through to
+    anonymous.
+    """
+
+    #: The auth-scheme keywords this backend accepts; the first is used in challenges.
+    keywords: ClassVar[tuple[str, ...]] = ()
+
+    def get_keywords(self) -> tuple[str, ...]:
+        """The accepted keywords (override to read them from settings)."""
+        return self.keywords or (self.scheme,)
+
+    def get_credentials(self, request: HttpRequest) -> Credentials | None:
+        authorization = get_authorization(request)
+        if authorization is None:
+            return None
+        if authorization.scheme_key not in {k.lower() for k in self.get_keywords()}:
+            return None
+        try:
+            token = headers.token68(authorization)
+        except headers.MalformedHeader as exc:
+            raise AuthenticationFailed(INVALID_REQUEST, str(exc)) from None
+        return self.parse_credentials(token, keyword=authorization.scheme)
+
+    def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
+        """Turn the header's token68 into a credentials mapping (raise to refuse it)."""
+        return {"token": token, "keyword": keyword}

@@ -1,0 +1,59 @@
+"""Django's session cookie, with CSRF enforced on unsafe methods (as DRF does).
+
+API views are usually ``csrf_exempt`` because token clients carry no CSRF token; a browser
+carrying a session cookie is exactly who CSRF protects, so this backend runs Django's own
+``CsrfViewMiddleware`` check itself whenever it is the scheme that authenticates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import auth
+from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
+
+from authgate.backends.base import Backend, Credentials
+from authgate.exceptions import CSRF_FAILED, PermissionDenied
+from authgate.identity import Identity
+
+__all__ = ["SessionBackend", "enforce_csrf"]
+
+
+class _CSRFCheck(CsrfViewMiddleware):
+    """Django's CSRF middleware, returning the failure reason instead of a response."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> Any:
+        return reason
+
+
+def enforce_csrf(request: HttpRequest) -> None:
+    """Raise 403 ``csrf_failed`` with Django's reason if the CSRF check fails."""
+    check = _CSRFCheck(lambda req: None)  # type: ignore[arg-type,return-value]
+    check.process_request(request)
+    reason = check.process_view(request, lambda req: None, (), {})  # type: ignore[arg-type]
+    if reason:
+        raise PermissionDenied(CSRF_FAILED, _("CSRF Failed: %(reason)s") % {"reason": reason})
+
+
+class SessionBackend(Backend):
+    """The user of the Django session, if the session holds a logged-in, active user."""
+
+    scheme = "Session"
+
+    def get_credentials(self, request: HttpRequest) -> Credentials | None:
+        session = getattr(request, "session", None)
+        if session is None or auth.SESSION_KEY not in session:
+            return None
+        # Django's get_user checks the session's password hash and, through ModelBackend,
+        # that the user is still active; otherwise it returns AnonymousUser.
+        user = auth.get_user(request)
+        if not user.is_authenticated or not user.is_active:
+            return None
+        return {"user": user}
+
+    def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            enforce_csrf(request)
+        return Identity(user=credentials["user"], scheme="session")

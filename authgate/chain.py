@@ -1,0 +1,153 @@
+"""Running the ordered chain of backends for a request.
+
+This is the one place that decides who is calling. Every adapter (middleware, decorator,
+DRF class, Ninja auth) calls :func:`resolve`, which runs the chain at most once per request
+and caches the outcome — an :class:`Identity`, ``None`` (anonymous) or the error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from authgate.backends.base import Backend
+from authgate.conf import on_reload, settings
+from authgate.exceptions import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
+from authgate.identity import Identity
+
+__all__ = [
+    "authenticate",
+    "backends_for_view",
+    "check_restrictions",
+    "load_backends",
+    "request_backends",
+    "resolve",
+    "unauthenticated_user",
+]
+
+logger = logging.getLogger("authgate.chain")
+
+_UNSET = object()
+
+
+@functools.lru_cache(maxsize=64)
+def _load(paths: tuple[str, ...]) -> tuple[Backend, ...]:
+    return tuple(import_string(path)() for path in paths)
+
+
+def load_backends(paths: Iterable[str] | None = None) -> tuple[Backend, ...]:
+    """Instances of the backends at ``paths`` (default: ``AUTHGATE["BACKENDS"]``), cached."""
+    return _load(tuple(settings.BACKENDS if paths is None else paths))
+
+
+on_reload(_load.cache_clear)
+
+
+def backends_for_view(view_func: Callable[..., Any] | None) -> tuple[Backend, ...]:
+    """The chain a view asked for (decorator or class attribute), else the configured one."""
+    paths = getattr(view_func, "authgate_backends", None)
+    if paths is None:
+        view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+        paths = getattr(view_class, "authgate_backends", None)
+    return load_backends(paths)
+
+
+def authenticate(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+    """Run ``backends`` in order; the first that recognises its credentials decides.
+
+    Returns ``None`` when no backend found credentials. Raises :class:`AuthenticationFailed`
+    (with ``backend`` set) for bad credentials, :class:`PermissionDenied` when the
+    credential's restrictions forbid this request.
+    """
+    for backend in backends:
+        try:
+            credentials = backend.get_credentials(request)
+            if credentials is None:
+                continue
+            logger.debug(
+                "Authenticating with %r: %s",
+                backend,
+                backend.clean_credentials_for_display(credentials),
+            )
+            identity = backend.validate_credentials(request, credentials) or backend.authenticate(
+                request, credentials
+            )
+        except AuthgateError as exc:
+            exc.backend = backend
+            logger.info("Authentication failed with %r: %s", backend, exc.code)
+            raise
+        request._authgate_backend = backend  # type: ignore[attr-defined]
+        if backend.login_with_credentials:
+            backend.start_session(request, identity)
+        check_restrictions(request, identity, backend)
+        return identity
+    return None
+
+
+def check_restrictions(
+    request: HttpRequest, identity: Identity, backend: Backend | None = None
+) -> None:
+    """Refuse (403 ``insufficient_scope``) a request the credential's restrictions forbid."""
+    if identity.restrictions is None:
+        return
+    match = getattr(request, "resolver_match", None)
+    resource = match.view_name if match is not None else None
+    object_id = None
+    if match is not None and match.kwargs:
+        object_id = str(match.kwargs.get("pk", next(iter(match.kwargs.values()))))
+    if not identity.allows(
+        request.method or "GET", resource=resource, path=request.path, object_id=object_id
+    ):
+        error = PermissionDenied(
+            INSUFFICIENT_SCOPE,
+            _("This credential does not allow %(method)s on this resource.")
+            % {"method": request.method},
+        )
+        error.backend = backend
+        raise error
+
+
+def unauthenticated_user() -> Any:
+    """The ``request.user`` for anonymous requests (``AUTHGATE["UNAUTHENTICATED_USER"]``)."""
+    factory = settings.UNAUTHENTICATED_USER
+    if factory is None:
+        return None
+    if isinstance(factory, str):
+        factory = import_string(factory)
+    return factory()
+
+
+def resolve(request: HttpRequest, backends: Sequence[Backend] | None = None) -> Identity | None:
+    """Authenticate ``request`` once; later calls return (or re-raise) the cached outcome.
+
+    On success ``request.user`` and ``request.auth`` are set; when anonymous,
+    ``request.user`` becomes the unauthenticated user and ``request.auth`` is ``None``.
+    """
+    cached = getattr(request, "_authgate_outcome", _UNSET)
+    if cached is not _UNSET:
+        if isinstance(cached, AuthgateError):
+            raise cached
+        return cached  # type: ignore[no-any-return]
+    if backends is None:
+        backends = load_backends()
+    request._authgate_backends = tuple(backends)  # type: ignore[attr-defined]
+    try:
+        identity = authenticate(request, backends)
+    except AuthgateError as exc:
+        request._authgate_outcome = exc  # type: ignore[attr-defined]
+        raise
+    request._authgate_outcome = identity  # type: ignore[attr-defined]
+    request.user = identity.user if identity is not None else unauthenticated_user()
+    request.auth = identity  # type: ignore[attr-defined]
+    return identity
+
+
+def request_backends(request: HttpRequest) -> tuple[Backend, ...]:
+    """The chain that was (or will be) used for ``request``, for building challenges."""
+    return getattr(request, "_authgate_backends", None) or load_backends()

@@ -1,0 +1,131 @@
+"""The ``AUTHGATE`` settings dict: defaults in one place, read through :data:`settings`.
+
+Every setting authgate reads is listed in :data:`DEFAULTS`. Values are looked up on each
+attribute access through a small cache that is cleared on Django's ``setting_changed``
+signal, so ``override_settings(AUTHGATE=...)`` in tests just works.
+
+Settings marked *format* below change the shape or the keys of issued tokens: changing them
+invalidates outstanding tokens of that kind (the docs say which).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+__all__ = ["DEFAULTS", "settings"]
+
+DEFAULTS: dict[str, Any] = {
+    # --- the chain -------------------------------------------------------------------
+    # Ordered dotted paths of Backend classes; the first that recognises its credentials wins.
+    "BACKENDS": [
+        "authgate.backends.session.SessionBackend",
+        "authgate.backends.basic.BasicBackend",
+    ],
+    # Dotted path of the callable that builds request.user when no backend authenticates.
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The realm named in Basic (and Bearer) challenges.
+    "REALM": "api",
+    # Authorization headers longer than this are refused before any parsing (bytes).
+    "MAX_HEADER_LENGTH": 4096,
+    # Passwords longer than this are refused before hashing (denial-of-service guard).
+    "MAX_PASSWORD_LENGTH": 1024,
+    # The Django cache alias that holds rate-limit counters (and, if enabled, the token cache).
+    "CACHE": "default",
+    # Failed logins allowed per client IP and per username, as "<count>/<s|m|h|d>".
+    # None disables the limit.
+    "LOGIN_LIMIT_RATE": "5/m",
+    # META key of a header set by a trusted proxy with the client IP (e.g.
+    # "HTTP_X_FORWARDED_FOR"); None uses REMOTE_ADDR. Only set this behind a proxy you run.
+    "CLIENT_IP_HEADER": None,
+    # --- API tokens ------------------------------------------------------------------
+    "TOKEN_PREFIX": "agt",  # format
+    # Authorization keywords the token backend accepts (case-insensitive, RFC 9110 §11.1).
+    "TOKEN_KEYWORDS": ["Bearer", "Token"],
+    # Query parameter carrying an API token. Off by default: URLs end up in logs.
+    "TOKEN_QUERY_PARAM": None,
+    "TOKEN_DEFAULT_LIFETIME": timedelta(days=90),
+    "TOKEN_MAX_LIFETIME": timedelta(days=366),
+    "ALLOW_NON_EXPIRING_TOKENS": False,
+    # last_used is written at most once per this interval per token.
+    "TOKEN_LAST_USED_INTERVAL": timedelta(minutes=1),
+    # None means no limit on live tokens per user.
+    "MAX_TOKENS_PER_USER": None,
+    "REVOKE_TOKENS_ON_PASSWORD_CHANGE": False,
+    "REVOKE_TOKENS_ON_DEACTIVATION": True,
+    # Registered scopes: {"name": "human description"}. Tokens may only carry these.
+    "SCOPES": {},
+    # Optional read-through cache for token lookups (uses the CACHE alias). None = off.
+    "TOKEN_CACHE_TIMEOUT": None,
+    # --- signed temporary scoped tokens -----------------------------------------------
+    "SCOPED_KEYWORD": "TmpToken",
+    "SCOPED_QUERY_PARAM": "TOKEN",
+    "SCOPED_DEFAULT_MAX_AGE": timedelta(minutes=6),
+    "SCOPED_MAX_AGE": timedelta(hours=1),
+    # --- magic links (django-sesame's settings, same meanings) -------------------------
+    "LINK_TOKEN_NAME": "sesame",
+    "LINK_MAX_AGE": None,  # format when switched between None and a value
+    "LINK_ONE_TIME": False,
+    "LINK_INVALIDATE_ON_PASSWORD_CHANGE": True,  # format
+    "LINK_INVALIDATE_ON_EMAIL_CHANGE": False,  # format
+    "LINK_PRIMARY_KEY_FIELD": "pk",  # format
+    "LINK_PACKER": None,  # format
+    "LINK_TOKENS": ["authgate.core.links_v1"],
+    "LINK_KEY": "",  # format
+    "LINK_SIGNATURE_SIZE": 10,  # format
+    "LINK_REQUEST_RATE": "5/h",
+}
+
+
+class Settings:
+    """Attribute access to ``settings.AUTHGATE`` merged over :data:`DEFAULTS`."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._cache[name]
+        except KeyError:
+            pass
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown authgate setting: {name!r}")
+        user_settings = getattr(django_settings, "AUTHGATE", None) or {}
+        value = user_settings.get(name, DEFAULTS[name])
+        self._cache[name] = value
+        return value
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        """The raw ``AUTHGATE`` dict from the project settings (for system checks)."""
+        return dict(getattr(django_settings, "AUTHGATE", None) or {})
+
+    def reload(self) -> None:
+        """Forget cached values; the next access reads the project settings again."""
+        self._cache.clear()
+        for callback in _reload_callbacks:
+            callback()
+
+
+_reload_callbacks: list[Any] = []
+
+
+def on_reload(callback: Any) -> Any:
+    """Register ``callback`` to run whenever authgate's settings change (decorator)."""
+    _reload_callbacks.append(callback)
+    return callback
+
+
+settings = Settings()
+
+
+@receiver(setting_changed)
+def _reload_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"AUTHGATE", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "AUTH_USER_MODEL"}:
+        settings.reload()

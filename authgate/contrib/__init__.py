@@ -1,0 +1,1 @@
+"""Adapters for third-party frameworks. Each imports its framework lazily."""

@@ -1,0 +1,5 @@
+"""authgate's models, one module per area; imported here so Django finds them."""
+
+from authgate.models.state import UsedToken, UserAuthState
+
+__all__ = ["UsedToken", "UserAuthState"]

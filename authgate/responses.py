@@ -1,0 +1,56 @@
+"""One JSON error shape everywhere: ``{"error": "<code>", "detail": "<message>"}``.
+
+401 responses carry one ``WWW-Authenticate`` challenge per backend in the chain that has
+one (RFC 9110 §11.6.1 allows a comma-separated list), the failing backend's challenge
+carrying the error (RFC 6750 §3). If no backend has a challenge, an unauthenticated
+request gets 403 instead, as a 401 without a challenge is not valid HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.http import HttpRequest, JsonResponse
+
+from authgate.backends.base import Backend
+from authgate.exceptions import AuthgateError, RateLimited
+
+__all__ = ["challenges", "error_response"]
+
+
+def challenges(
+    request: HttpRequest, backends: Sequence[Backend], error: AuthgateError | None = None
+) -> list[str]:
+    """The ``WWW-Authenticate`` challenges of ``backends``, in chain order."""
+    result = []
+    for backend in backends:
+        own_error = error if error is not None and error.backend is backend else None
+        challenge = backend.challenge(request, own_error)  # type: ignore[arg-type]
+        if challenge:
+            result.append(challenge)
+    return result
+
+
+def error_response(
+    request: HttpRequest, error: AuthgateError, backends: Sequence[Backend]
+) -> JsonResponse:
+    """The JSON response for ``error``, with the headers its status code calls for."""
+    status = error.status_code
+    headers: dict[str, str] = {"Cache-Control": "no-store"}
+    if status == 401:
+        found = challenges(request, backends, error)
+        if found:
+            headers["WWW-Authenticate"] = ", ".join(found)
+        else:
+            status = 403
+        for backend in backends:
+            headers.update(backend.get_auth_headers(request))
+    elif status == 403 and error.backend is not None:
+        # RFC 6750 §3.1: an insufficient_scope refusal names the scheme's challenge too.
+        challenge = error.backend.challenge(request, error)
+        if challenge and error.code == "insufficient_scope":
+            headers["WWW-Authenticate"] = challenge
+    elif isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    response = JsonResponse(error.as_dict(), status=status, headers=headers)
+    return response

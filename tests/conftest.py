@@ -1,0 +1,81 @@
+"""Fixtures every test module can use, and the gates for tests that need real services.
+
+The fixtures work with all three user models of the test matrix (see ``tests/settings.py``):
+never assume an integer primary key or a ``username`` field; go through ``make_user``.
+
+Markers:
+
+``postgres``
+    Runs only when the default database is PostgreSQL (the PostgreSQL+Redis pass of
+    ``make test``); skipped elsewhere with a one-line reason.
+``redis``
+    Runs only when the default cache is Django's ``RedisCache`` (the same pass).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# CI draws the same examples on every run so a red build can be reproduced; locally each
+# run explores new ones. `HYPOTHESIS_PROFILE=ci make test` reproduces CI.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
+
+SKIP_POSTGRES = "needs PostgreSQL: runs in the PostgreSQL pass (make test)"
+SKIP_REDIS = "needs Redis: runs in the PostgreSQL+Redis pass"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Decided from the configured backends (no connection is opened here): in the
+    # PostgreSQL+Redis pass these tests run, and fail loudly if the service is gone.
+    has_postgres = connections["default"].vendor == "postgresql"
+    has_redis = isinstance(caches["default"], RedisCache)
+    skip_postgres = pytest.mark.skip(reason=SKIP_POSTGRES)
+    skip_redis = pytest.mark.skip(reason=SKIP_REDIS)
+    for item in items:
+        if not has_postgres and item.get_closest_marker("postgres"):
+            item.add_marker(skip_postgres)
+        if not has_redis and item.get_closest_marker("redis"):
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _clear_default_cache() -> None:
+    """Start every test with an empty default cache (rate limits, token cache, ...)."""
+    caches["default"].clear()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Any]:
+    """Factory: ``make_user(username="alice", password="pw", **extra)`` → a saved user.
+
+    ``username`` fills the model's ``USERNAME_FIELD``, whatever it is called.
+    """
+    user_model = get_user_model()
+
+    def make(username: str = "alice", password: str | None = "pw", **extra: Any) -> Any:
+        extra[user_model.USERNAME_FIELD] = username
+        return user_model.objects.create_user(password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., Any]) -> Any:
+    """alice, whose password is "correct horse"."""
+    return make_user("alice", "correct horse")
