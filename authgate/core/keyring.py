@@ -1,0 +1,197 @@
+"""The key ring: one key signs, every key verifies, each token kind in its own MAC namespace.
+
+``KeyRing([SECRET_KEY, *SECRET_KEY_FALLBACKS])`` mirrors Django's key rotation: the first key
+signs everything new, and every key in the ring (the current one and the fallbacks) is
+accepted when verifying, so tokens issued before a rotation keep working until their key is
+removed from the ring.
+
+Key derivation (per key, per namespace)::
+
+    root    = BLAKE2b(key_bytes, digest_size=64, person=b"authgate-kdf")
+    derived = BLAKE2b(namespace.encode("utf-8"), key=root, digest_size=64)
+
+so the ``authgate.scoped.v1`` MAC and the ``authgate.links.v1`` MAC never share a key, and
+a MAC computed for one token kind is useless for every other. Raw keys are hashed into
+``root`` at construction and not kept. Derived keys are cached (bounded, thread-safe).
+
+Two MAC functions, both keyed BLAKE2b with the derived key:
+
+- :meth:`KeyRing.sign` / :meth:`KeyRing.verify` — *signatures*, 8 to 64 bytes, produced with
+  ``digest_size=size`` (BLAKE2b binds the output size into its parameter block, so a
+  truncated signature never verifies), no personalisation.
+- :meth:`KeyRing.tag` / :meth:`KeyRing.match_tag` — short keyed *fingerprints*, 4 to 64 bytes,
+  personalised with ``person=b"authgate-tag"`` so that a tag can never be confused with a
+  signature even in the same namespace. Tags are for values that are already covered by a
+  signature (a revocation fingerprint inside a signed payload) or for a cheap pre-check
+  before a full verification; they are never the only thing standing between a forger and
+  acceptance.
+
+Verification is constant time with respect to the keys: the candidate is compared with
+:func:`hmac.compare_digest` against the MAC of *every* key, and the results are combined
+without an early exit, so timing reveals neither whether nor with which key it matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+__all__ = [
+    "MAX_SIGNATURE_SIZE",
+    "MAX_TAG_SIZE",
+    "MIN_SIGNATURE_SIZE",
+    "MIN_TAG_SIZE",
+    "KeyRing",
+]
+
+MIN_SIGNATURE_SIZE = 8
+MAX_SIGNATURE_SIZE = 64
+MIN_TAG_SIZE = 4
+MAX_TAG_SIZE = 64
+
+_KDF_PERSON = b"authgate-kdf"
+_TAG_PERSON = b"authgate-tag"
+#: How many (key, namespace) derivations one ring remembers.
+_CACHE_SIZE = 256
+
+
+def _key_bytes(key: object) -> bytes:
+    if isinstance(key, str):
+        data = key.encode("utf-8", "surrogatepass")
+    elif isinstance(key, bytes):
+        data = key
+    else:
+        raise TypeError(f"keys must be str or bytes, not {type(key).__name__}")
+    if not data:
+        raise ValueError("keys must not be empty")
+    return data
+
+
+def _check_size(size: object, *, low: int, high: int, what: str) -> int:
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"{what} size must be an int, not {type(size).__name__}")
+    if not low <= size <= high:
+        raise ValueError(f"{what} size must be between {low} and {high} bytes, not {size}")
+    return size
+
+
+def _check_namespace(namespace: object) -> str:
+    if not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+    if not namespace:
+        raise ValueError("namespace must not be empty")
+    return namespace
+
+
+def _check_message(message: object) -> bytes:
+    if not isinstance(message, bytes):
+        raise TypeError(f"message must be bytes, not {type(message).__name__}")
+    return message
+
+
+class KeyRing:
+    """An ordered set of secret keys: ``keys[0]`` signs, every key verifies.
+
+    ``keys`` is a sequence of ``str`` (encoded as UTF-8) or ``bytes``; it must not be empty,
+    nor be a single ``str``/``bytes`` (a common slip: ``KeyRing(SECRET_KEY)``), and no key may
+    be empty. Raises :class:`ValueError` / :class:`TypeError` otherwise.
+    """
+
+    __slots__ = ("__weakref__", "_cache", "_lock", "_roots")
+
+    def __init__(self, keys: Sequence[str | bytes]) -> None:
+        if isinstance(keys, (str, bytes)):
+            raise TypeError("keys must be a sequence of keys, not a single key")
+        roots = tuple(
+            hashlib.blake2b(_key_bytes(key), digest_size=64, person=_KDF_PERSON).digest()
+            for key in keys
+        )
+        if not roots:
+            raise ValueError("a KeyRing needs at least one key")
+        self._roots: tuple[bytes, ...] = roots
+        self._cache: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        count = len(self._roots)
+        return f"<KeyRing: {count} key{'s' if count != 1 else ''}>"
+
+    def __len__(self) -> int:
+        return len(self._roots)
+
+    # -- derivation -------------------------------------------------------------------------
+
+    def _derived(self, index: int, namespace: str) -> bytes:
+        cache_key = (index, namespace)
+        with self._lock:
+            derived = self._cache.get(cache_key)
+            if derived is not None:
+                self._cache.move_to_end(cache_key)
+                return derived
+        derived = hashlib.blake2b(
+            namespace.encode("utf-8", "surrogatepass"), key=self._roots[index], digest_size=64
+        ).digest()
+        with self._lock:
+            self._cache[cache_key] = derived
+            self._cache.move_to_end(cache_key)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return derived
+
+    def _mac(self, index: int, namespace: str, message: bytes, size: int, person: bytes) -> bytes:
+        key = self._derived(index, namespace)
+        return hashlib.blake2b(message, key=key, digest_size=size, person=person).digest()
+
+    def _matches_any(self, namespace: str, message: bytes, candidate: bytes, person: bytes) -> bool:
+        matched = False
+        for index in range(len(self._roots)):
+            expected = self._mac(index, namespace, message, len(candidate), person)
+            # No short-circuit: every key is always tried and compared.
+            matched |= hmac.compare_digest(expected, candidate)
+        return matched
+
+    # -- signatures -------------------------------------------------------------------------
+
+    def sign(self, *, namespace: str, message: bytes, size: int = 16) -> bytes:
+        """The ``size``-byte signature of ``message`` in ``namespace`` with the first key."""
+        namespace = _check_namespace(namespace)
+        message = _check_message(message)
+        size = _check_size(size, low=MIN_SIGNATURE_SIZE, high=MAX_SIGNATURE_SIZE, what="signature")
+        return self._mac(0, namespace, message, size, b"")
+
+    def verify(self, *, namespace: str, message: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` is the signature of ``message`` in ``namespace`` by any key.
+
+        Constant time over the keys. A ``signature`` that is not bytes or whose length is
+        outside 8..64 is simply invalid (``False``).
+        """
+        namespace = _check_namespace(namespace)
+        message = _check_message(message)
+        if not isinstance(signature, bytes):
+            return False
+        if not MIN_SIGNATURE_SIZE <= len(signature) <= MAX_SIGNATURE_SIZE:
+            return False
+        return self._matches_any(namespace, message, signature, b"")
+
+    # -- short tags -------------------------------------------------------------------------
+
+    def tag(self, *, namespace: str, message: bytes, size: int = 6) -> bytes:
+        """A short keyed fingerprint (4..64 bytes) of ``message`` with the first key.
+
+        Not a signature: use it only for values a signature also covers, or as a pre-check.
+        """
+        namespace = _check_namespace(namespace)
+        message = _check_message(message)
+        size = _check_size(size, low=MIN_TAG_SIZE, high=MAX_TAG_SIZE, what="tag")
+        return self._mac(0, namespace, message, size, _TAG_PERSON)
+
+    def match_tag(self, *, namespace: str, message: bytes, tag: bytes) -> bool:
+        """Whether ``tag`` is :meth:`tag` of ``message`` under any key (constant time)."""
+        namespace = _check_namespace(namespace)
+        message = _check_message(message)
+        if not isinstance(tag, bytes) or not MIN_TAG_SIZE <= len(tag) <= MAX_TAG_SIZE:
+            return False
+        return self._matches_any(namespace, message, tag, _TAG_PERSON)
