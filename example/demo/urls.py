@@ -1,12 +1,13 @@
 """Demo URLs: plain Django views under /api/, the same API in DRF under /api/drf/."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from notes import api_drf, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("auth/", include("authgate.urls")),
     path("api/public/", views.public, name="public"),
     path("api/whoami/", views.whoami, name="whoami"),
     path("api/session/login/", views.session_login, name="session-login"),
