@@ -1,0 +1,1 @@
+"""authgate's HTTP endpoints, one module per feature (mounted by ``authgate.urls``)."""
