@@ -7,13 +7,18 @@ revocation generation) invalidates every outstanding token without a table of to
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils.module_loading import import_string
 
+from authgate.conf import on_reload
 from authgate.core.packers import Packer, packer_for
+from authgate.fastquery import CompiledLookup, field_preparer
 from authgate.state import generation_of
 
 __all__ = ["load_active_user", "packer_for_model", "revocation_value"]
@@ -54,14 +59,41 @@ def packer_for_model(*, field: str = "pk", custom: str | None = None) -> Packer:
         ) from None
 
 
+_SAMPLES = {
+    "int": (1, 2),
+    "uuid": (uuid.UUID(int=1), uuid.UUID(int=2)),
+    "str": ("sample-a", "sample-b"),
+}
+
+
+@functools.cache
+def _user_lookup(model: type[Model], field: str) -> CompiledLookup:
+    kind = packer_for_model(field=field).kind
+    return CompiledLookup(
+        lambda value: model._default_manager.select_related("authgate_state").filter(
+            **{field: value}
+        ),
+        samples=_SAMPLES[kind],
+        prepare=field_preparer(model, field),
+        model=model,
+    )
+
+
+on_reload(_user_lookup.cache_clear)
+
+
 def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
-    """The active user whose ``field`` is ``value``, with its revocation state: one query."""
+    """The active user whose ``field`` is ``value``, with its revocation state: one query.
+
+    The query is compiled once (:mod:`authgate.fastquery`); a value the field cannot hold
+    (a garbled id) is simply "no such user".
+    """
     model = get_user_model()
     try:
-        user = model._default_manager.select_related("authgate_state").get(**{field: value})
-    except (model.DoesNotExist, ValueError, TypeError, models.ObjectDoesNotExist):
+        user = _user_lookup(model, field).get(value)
+    except (ValueError, TypeError, ValidationError):
         return None
-    if not user.is_active:
+    if user is None or not user.is_active:
         return None
     return user
 
