@@ -29,15 +29,15 @@ _registry: list[CompiledLookup] = []
 
 class _Compiled:
     __slots__ = (
-        "sql",
-        "params",
-        "slots",
-        "model",
-        "init_list",
-        "end",
-        "populators",
-        "converters",
         "compiler",
+        "converters",
+        "end",
+        "init_list",
+        "model",
+        "params",
+        "populators",
+        "slots",
+        "sql",
     )
 
     def __init__(self, lookup: CompiledLookup, alias: str) -> None:
