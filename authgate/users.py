@@ -91,7 +91,8 @@ def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
     model = get_user_model()
     try:
         user = _user_lookup(model, field).get(value)
-    except (ValueError, TypeError, ValidationError):
+    except (ValueError, TypeError, OverflowError, ValidationError):
+        # OverflowError: SQLite refuses integers beyond 64 bits instead of finding no row.
         return None
     if user is None or not user.is_active:
         return None

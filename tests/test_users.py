@@ -23,7 +23,7 @@ def test_inactive_and_missing_users_are_none(make_user):
     assert load_active_user(ingrid.pk) is None
 
 
-@pytest.mark.parametrize("garbage", ["not-a-pk", -1, "", "00000000-zzzz"])
+@pytest.mark.parametrize("garbage", ["not-a-pk", -1, "", "00000000-zzzz", 2**70, -(2**70)])
 def test_garbled_ids_are_no_user(make_user, garbage):
     make_user("alice", "pw")
     assert load_active_user(garbage) is None
