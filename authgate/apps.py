@@ -12,3 +12,8 @@ class AuthgateConfig(AppConfig):
 
     def ready(self) -> None:
         from authgate import checks  # noqa: F401  (registers the system checks)
+
+        # Revoke API tokens on deactivation / password change (see authgate.receivers).
+        from authgate.receivers import connect
+
+        connect()

@@ -61,6 +61,12 @@ DEFAULTS: dict[str, Any] = {
     "SCOPES": {},
     # Optional read-through cache for token lookups (uses the CACHE alias). None = off.
     "TOKEN_CACHE_TIMEOUT": None,
+    # Accept keys imported from rest_framework.authtoken (`authgate import-drf-tokens`):
+    # 40 hex characters, no checksum, answered with `X-API-Token-Deprecated`.
+    "TOKEN_ACCEPT_DRF_KEYS": False,
+    # Start a Django session when a token authenticates (djblets' opt-in); later
+    # cookie-only requests keep the token's restrictions and re-check its validity.
+    "TOKEN_START_SESSION": False,
     # --- signed temporary scoped tokens -----------------------------------------------
     "SCOPED_KEYWORD": "TmpToken",
     "SCOPED_QUERY_PARAM": "TOKEN",
@@ -69,7 +75,10 @@ DEFAULTS: dict[str, Any] = {
     # --- magic links (django-sesame's settings, same meanings) -------------------------
     "LINK_TOKEN_NAME": "sesame",
     "LINK_MAX_AGE": None,  # format when switched between None and a value
-    "LINK_ONE_TIME": False,
+    "LINK_ONE_TIME": False,  # format
+    # sesame's one-time mechanism: any login (last_login changing) kills outstanding links.
+    # Off by default: one-time use is enforced in the database instead.
+    "LINK_INVALIDATE_ON_LOGIN": False,  # format
     "LINK_INVALIDATE_ON_PASSWORD_CHANGE": True,  # format
     "LINK_INVALIDATE_ON_EMAIL_CHANGE": False,  # format
     "LINK_PRIMARY_KEY_FIELD": "pk",  # format

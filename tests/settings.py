@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # for `authgate import-drf-tokens`
     "authgate",
     "notes",  # the demo's app (example/ is on the path): its API is tested black-box
     *([_user_app] if _user_app else []),
@@ -97,6 +98,9 @@ INSTALLED_APPS = [
 AUTHGATE = {
     "BACKENDS": [
         "authgate.backends.session.SessionBackend",
+        "authgate.backends.tokens.TokenBackend",
+        "authgate.backends.scoped.ScopedTokenBackend",
+        "authgate.backends.links.LinkBackend",
         "authgate.backends.basic.BasicBackend",
     ],
     "SCOPES": {
@@ -127,6 +131,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tests.urls"
+
+# sesame's setup: Django's backend plus the one that also accepts magic links.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "authgate.backends.links.ModelBackend",
+]
 
 TEMPLATES = [
     {

@@ -12,13 +12,40 @@ from typing import Any
 from django.contrib import auth
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from authgate.backends.base import Backend, Credentials
-from authgate.exceptions import CSRF_FAILED, PermissionDenied
+from authgate.exceptions import CSRF_FAILED, INVALID_TOKEN, AuthenticationFailed, PermissionDenied
 from authgate.identity import Identity
 
-__all__ = ["SessionBackend", "enforce_csrf"]
+__all__ = ["SESSION_CREDENTIAL_KEY", "SessionBackend", "enforce_csrf", "remember_credential"]
+
+#: Session key naming the restricted credential that started the session, if any:
+#: ``{"kind": ..., "id": ...}``. Its restrictions (and validity) follow the session.
+SESSION_CREDENTIAL_KEY = "_authgate_credential"
+# kind -> restorer(request, identity, id) -> Identity; raises to refuse. Dotted paths, so a
+# backend that is not in the chain is still honoured; an unknown kind fails closed.
+_RESTORERS = {"api_token": "authgate.backends.tokens.restore_from_session"}
+
+
+def remember_credential(request: HttpRequest, kind: str, credential_id: Any) -> None:
+    """Record that ``request.session`` was started by a restricted credential."""
+    request.session[SESSION_CREDENTIAL_KEY] = {"kind": kind, "id": credential_id}
+
+
+def _restore_credential(request: HttpRequest, identity: Identity) -> Identity:
+    stored = request.session.get(SESSION_CREDENTIAL_KEY)
+    if stored is None:
+        return identity
+    path = _RESTORERS.get(stored.get("kind")) if isinstance(stored, dict) else None
+    try:
+        if path is None:
+            raise AuthenticationFailed(INVALID_TOKEN, _("This session cannot be restored."))
+        return import_string(path)(request, identity, stored.get("id"))  # type: ignore[no-any-return]
+    except AuthenticationFailed:
+        auth.logout(request)  # the credential is gone: so is the session it started
+        raise
 
 
 class _CSRFCheck(CsrfViewMiddleware):
@@ -56,4 +83,4 @@ class SessionBackend(Backend):
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             enforce_csrf(request)
-        return Identity(user=credentials["user"], scheme="session")
+        return _restore_credential(request, Identity(user=credentials["user"], scheme="session"))

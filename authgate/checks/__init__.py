@@ -4,4 +4,4 @@ IDs are stable and documented: ``authgate.E0xx``/``W0xx`` for the chain and sett
 ``E02x`` API tokens, ``E04x`` scoped tokens, ``E06x`` magic links.
 """
 
-from authgate.checks import core  # noqa: F401
+from authgate.checks import core, links, scoped, tokens  # noqa: F401

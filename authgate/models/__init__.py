@@ -2,5 +2,6 @@
 
 from authgate.models.audit import TokenEvent
 from authgate.models.state import UsedToken, UserAuthState
+from authgate.models.tokens import APIToken
 
-__all__ = ["TokenEvent", "UsedToken", "UserAuthState"]
+__all__ = ["APIToken", "TokenEvent", "UsedToken", "UserAuthState"]

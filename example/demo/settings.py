@@ -97,12 +97,25 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
+
+# sesame's setup: Django's backend plus the one that also accepts magic links.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "authgate.backends.links.ModelBackend",
+]
 
 AUTHGATE = {
     "BACKENDS": [
         "authgate.backends.session.SessionBackend",
+        "authgate.backends.tokens.TokenBackend",
+        "authgate.backends.scoped.ScopedTokenBackend",
+        "authgate.backends.links.LinkBackend",
         "authgate.backends.basic.BasicBackend",
     ],
+    # Magic links: valid for 15 minutes, once (`manage.py authgate link alice`).
+    "LINK_MAX_AGE": 15 * 60,
+    "LINK_ONE_TIME": True,
     "SCOPES": {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",

@@ -5,6 +5,8 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
+from authgate.chain import load_backends
+
 pytestmark = pytest.mark.django_db
 
 BASIC = "Basic " + base64.b64encode(b"alice:correct horse").decode()
@@ -24,7 +26,10 @@ def test_whoami_through_drf(api, user):
 def test_drf_401_lists_every_challenge_and_uses_the_error_shape(api, db):
     response = api.get("/api/drf/whoami/")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Basic realm="api", charset="UTF-8"'
+    # One challenge per backend of the configured chain that has one, in chain order.
+    expected = [c for b in load_backends() if (c := b.challenge(response.wsgi_request))]
+    assert 'Basic realm="api", charset="UTF-8"' in expected
+    assert response["WWW-Authenticate"] == ", ".join(expected)
     assert response.json()["error"] == "not_authenticated"
 
 
