@@ -12,13 +12,19 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from authgate.backends.base import Backend
 from authgate.conf import on_reload, settings
-from authgate.exceptions import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
+from authgate.exceptions import (
+    INSUFFICIENT_SCOPE,
+    AuthgateError,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from authgate.identity import Identity
 
 __all__ = [
@@ -70,11 +76,12 @@ def authenticate(request: HttpRequest, backends: Sequence[Backend]) -> Identity 
             credentials = backend.get_credentials(request)
             if credentials is None:
                 continue
-            logger.debug(
-                "Authenticating with %r: %s",
-                backend,
-                backend.clean_credentials_for_display(credentials),
-            )
+            if logger.isEnabledFor(logging.DEBUG):  # masking costs more than the check
+                logger.debug(
+                    "Authenticating with %r: %s",
+                    backend,
+                    backend.clean_credentials_for_display(credentials),
+                )
             identity = backend.validate_credentials(request, credentials) or backend.authenticate(
                 request, credentials
             )
@@ -82,6 +89,17 @@ def authenticate(request: HttpRequest, backends: Sequence[Backend]) -> Identity 
             exc.backend = backend
             logger.info("Authentication failed with %r: %s", backend, exc.code)
             raise
+        except DatabaseError as exc:
+            # Fail closed: the store that decides is unreachable, so nobody is let through,
+            # and the client gets a 503 it can retry rather than a 500.
+            logger.warning(
+                "Authentication unavailable with %r: database error (%s)",
+                backend,
+                type(exc).__name__,
+            )
+            error = ServiceUnavailable()
+            error.backend = backend
+            raise error from exc
         request._authgate_backend = backend  # type: ignore[attr-defined]
         if backend.login_with_credentials:
             backend.start_session(request, identity)

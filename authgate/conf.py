@@ -93,21 +93,16 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Attribute access to ``settings.AUTHGATE`` merged over :data:`DEFAULTS`."""
 
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
-
     def __getattr__(self, name: str) -> Any:
+        # Only called for names not yet resolved: the value is then stored on the instance,
+        # so every later read is a plain attribute lookup (the request path reads many).
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown authgate setting: {name!r}")
         user_settings = getattr(django_settings, "AUTHGATE", None) or {}
         value = user_settings.get(name, DEFAULTS[name])
-        self._cache[name] = value
+        self.__dict__[name] = value
         return value
 
     @property
@@ -117,7 +112,8 @@ class Settings:
 
     def reload(self) -> None:
         """Forget cached values; the next access reads the project settings again."""
-        self._cache.clear()
+        for name in [name for name in self.__dict__ if name in DEFAULTS]:
+            del self.__dict__[name]
         for callback in _reload_callbacks:
             callback()
 

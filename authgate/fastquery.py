@@ -12,6 +12,7 @@ and per database alias, and is dropped when authgate's settings or the user mode
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -54,8 +55,11 @@ class _Compiled:
         ]
         if not self.slots:
             raise ValueError("the samples must differ in the compiled parameters")
-        self.sql = sql
-        self.params = list(params)
+        # Named placeholders: Django's SQLite wrapper then maps them with one `%` format
+        # instead of a regex pass over the SQL on every execute (~20 µs per query here);
+        # PostgreSQL drivers take them as they are.
+        self.sql = _named_placeholders(sql)
+        self.params = {f"p{i}": value for i, value in enumerate(params)}
         klass_info = compiler.klass_info
         select = compiler.select
         self.model = klass_info["model"]
@@ -106,10 +110,10 @@ class CompiledLookup:
         alias = using or router.db_for_read(self.model)
         compiled = self._compiled(alias)
         connection = connections[alias]
-        params = list(compiled.params)
+        params = dict(compiled.params)
         prepared = self.prepare(value, connection)
         for slot in compiled.slots:
-            params[slot] = prepared
+            params[f"p{slot}"] = prepared
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             row = cursor.fetchone()
@@ -131,6 +135,19 @@ class CompiledLookup:
 def _reset_all() -> None:
     for lookup in _registry:
         lookup.reset()
+
+
+_PLACEHOLDER = re.compile(r"%[%s]")
+
+
+def _named_placeholders(sql: str) -> str:
+    """``%s`` → ``%(p0)s``, ``%(p1)s``, …; a literal ``%%`` stays as it is."""
+    counter = iter(range(sql.count("%s") + 1))
+
+    def name(match: re.Match[str]) -> str:
+        return "%%" if match[0] == "%%" else f"%(p{next(counter)})s"
+
+    return _PLACEHOLDER.sub(name, sql)
 
 
 def field_preparer(model: type[Model], field_name: str) -> Callable[[Any, Any], Any]:
