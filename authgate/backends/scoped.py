@@ -20,18 +20,20 @@ issued, not on each use.
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from authgate.backends.base import AuthorizationHeaderBackend, Credentials, get_authorization
-from authgate.conf import settings
+from authgate.conf import on_reload, settings
 from authgate.core import headers
 from authgate.core.policy import PolicyError
-from authgate.core.scoped_v1 import check_revocation
+from authgate.core.scoped_v1 import ScopedClaims, check_revocation
 from authgate.exceptions import (
     EXPIRED_TOKEN,
     INVALID_REQUEST,
@@ -50,6 +52,50 @@ logger = logging.getLogger(__name__)
 
 #: Where views find the token's recipient: the request header ``X-API-Token-Recipient``.
 RECIPIENT_META_KEY = "HTTP_X_API_TOKEN_RECIPIENT"
+
+
+class _Unverified(Exception):
+    """Not a correctly signed scoped token (never cached: lru_cache keeps only returns)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _verify(token: str) -> ScopedClaims:
+    try:
+        claims = parse(token, now=0)  # expiry is the caller's, checked against the clock
+    except ExpiredToken:  # pragma: no cover - nothing has expired at the epoch
+        claims = None
+    if claims is None:
+        raise _Unverified
+    return claims
+
+
+def verified_claims(token: str) -> ScopedClaims | None:
+    """The claims of a correctly signed, well-formed token, or ``None``.
+
+    Verifying the signature and decoding the claims is a pure function of the token and
+    the key ring, so genuine tokens are memoized (bounded, dropped whenever the keys
+    change) and a client re-presenting one skips both; forgeries are never cached, so they
+    cannot evict anything. Expiry, the user and revocation are checked on every request.
+    """
+    try:
+        return _verify(token)
+    except _Unverified:
+        return None
+
+
+def _restrictions(claims: ScopedClaims) -> Any:
+    return _compiled_restrictions(
+        tuple((method, tuple(paths)) for method, paths in claims.endpoints.items()),
+        claims.scopes,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_restrictions(endpoints: tuple[Any, ...], scopes: tuple[str, ...] | None) -> Any:
+    return build_restrictions(dict(endpoints), scopes)
+
+
+on_reload(_verify.cache_clear)
 
 
 class ScopedTokenBackend(AuthorizationHeaderBackend):
@@ -106,12 +152,11 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         invalid = AuthenticationFailed(INVALID_TOKEN, _("Invalid or unknown token."))
-        try:
-            claims = parse(credentials["token"])
-        except ExpiredToken:
-            raise AuthenticationFailed(EXPIRED_TOKEN, _("This token has expired.")) from None
+        claims = verified_claims(credentials["token"])
         if claims is None:
             raise invalid
+        if time.time() >= claims.expires_at:
+            raise AuthenticationFailed(EXPIRED_TOKEN, _("This token has expired."))
         user = load_active_user(claims.user_pk)
         if user is None:
             logger.debug("Refused scoped token: no active user")
@@ -122,7 +167,7 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
             logger.debug("Refused scoped token: revoked")
             raise AuthenticationFailed(REVOKED_TOKEN, _("This token has been revoked."))
         try:
-            restrictions = build_restrictions(claims.endpoints, claims.scopes)
+            restrictions = _restrictions(claims)
         except PolicyError:
             # Signed but unusable (issued outside authgate.scoped.issue): refuse, never 500.
             logger.debug("Refused scoped token: endpoints or scopes do not compile")

@@ -478,3 +478,37 @@ def test_fuzz_mutated_tokens_never_authenticate(rf, token, data):
     with pytest.raises(AuthgateError) as refused:
         authenticate(request, [ScopedTokenBackend()])
     assert refused.value.code in ("invalid_token", "invalid_request")
+
+
+# --- memoized signature verification --------------------------------------------------
+
+
+def test_verified_claims_are_memoized_but_forgeries_are_not(user):
+    from authgate.backends import scoped as backend_module
+
+    backend_module._verify.cache_clear()
+    token = scoped.issue(user, {"GET": ["/api/notes/"]}, max_age=60)
+    assert backend_module.verified_claims(token) is backend_module.verified_claims(token)
+    assert backend_module._verify.cache_info().currsize == 1
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert backend_module.verified_claims(forged) is None
+    assert backend_module._verify.cache_info().currsize == 1  # the forgery was not cached
+
+
+def test_memo_is_dropped_when_the_signing_key_is_removed(client, user, note):
+    token = scoped.issue(user, {"GET": ["/api/notes/"]}, max_age=60)
+    assert client.get("/api/notes/", HTTP_AUTHORIZATION=f"TmpToken {token}").status_code == 200
+    with override_settings(SECRET_KEY="another-key-entirely-0123456789abcdefghijklmnop"):
+        response = client.get("/api/notes/", HTTP_AUTHORIZATION=f"TmpToken {token}")
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_token"
+
+
+def test_memoized_token_still_expires(client, user, note, monkeypatch):
+    token = scoped.issue(user, {"GET": ["/api/notes/"]}, max_age=60)
+    assert client.get("/api/notes/", HTTP_AUTHORIZATION=f"TmpToken {token}").status_code == 200
+    later = time.time() + 61
+    monkeypatch.setattr("authgate.backends.scoped.time.time", lambda: later)
+    response = client.get("/api/notes/", HTTP_AUTHORIZATION=f"TmpToken {token}")
+    assert response.status_code == 401
+    assert response.json()["error"] == "expired_token"
