@@ -53,7 +53,7 @@ if TEST_DB == "postgres":
     REDIS_DB = os.environ.get("AUTHGATE_TEST_REDIS_DB", "15")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "authgate.cache.RedisCache",  # Django's, reusing its clients
             "LOCATION": os.environ.get("REDIS_URL", f"redis://127.0.0.1:6379/{REDIS_DB}"),
         }
     }

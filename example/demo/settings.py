@@ -82,7 +82,7 @@ else:
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "authgate.cache.RedisCache",  # Django's, reusing its clients
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
