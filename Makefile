@@ -19,7 +19,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format test test-sqlite test-str test-postgres demo clean distclean
+.PHONY: help venv install lint format test test-sqlite test-str test-postgres demo bench clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -75,6 +75,17 @@ demo: $(STAMP) ## Migrate, seed and serve the example project on 127.0.0.1:PORT 
 	cd example && ../$(PY) manage.py migrate --noinput \
 		&& ../$(PY) manage.py seed_demo \
 		&& exec ../$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# --- benchmarks ----------------------------------------------------------------------
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(PIP) install -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP) ## authgate vs DRF, knox, simplejwt, api-key, sesame; writes benchmarks/results/
+	$(PY) -m benchmarks.run
 
 # --- cleaning ------------------------------------------------------------------------
 

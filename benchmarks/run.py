@@ -1,0 +1,336 @@
+"""``make bench``: authgate's hot paths against the peers, in one process, one database.
+
+Run as ``python -m benchmarks.run`` (all databases reachable, then the report) or
+``python -m benchmarks.run --db sqlite --out part.json`` (one database; used internally,
+since Django's database settings are fixed at start-up).
+
+What it prints and writes (``benchmarks/results/``): median µs per authentication for each
+scheme and each peer, the raw indexed join as the floor, queries per authentication, peak
+memory, full-request latency through a minimal DRF view, and authgate's token lookup with a
+large table. Benchmarks are not tests: the test suite asserts query counts, never times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+USERS = int(os.environ.get("BENCH_USERS", "10000"))
+LARGE = int(os.environ.get("BENCH_LARGE", "1000000"))
+SAMPLE = 200  # users who get one credential of every kind
+ROUNDS = 3
+
+
+def setup_django(db: str) -> None:
+    os.environ["BENCH_DB"] = db
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    sys.path[:0] = [str(ROOT)]
+    if db == "postgres":
+        import psycopg
+
+        name = os.environ.get("BENCH_PG_NAME", "authgate_bench")
+        with psycopg.connect(
+            "host=127.0.0.1 user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        Path(os.environ.get("BENCH_SQLITE_PATH", RESULTS / "bench.sqlite3")).unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def median_us(case: Any, calls: int | None = None) -> float:
+    calls = calls or case.calls
+    inputs = [case.prepare(i) for i in range(calls + calls // 10)]
+    warm, timed = inputs[: calls // 10], inputs[calls // 10 :]
+    for item in warm:
+        case.call(item)
+    gc.collect()
+    clock = time.perf_counter_ns
+    samples = []
+    for item in timed:
+        start = clock()
+        case.call(item)
+        samples.append(clock() - start)
+    return statistics.median(samples) / 1000
+
+
+def queries_and_memory(case: Any) -> tuple[int, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = case.prepare(0)
+    result = case.call(item)
+    if not case.expect(result):
+        raise SystemExit(f"{case.name}: did not authenticate ({result!r})")
+    with CaptureQueriesContext(connection) as ctx:
+        case.call(case.prepare(1))
+    inputs = [case.prepare(i) for i in range(200)]
+    tracemalloc.start()
+    for item in inputs:
+        case.call(item)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return len(ctx.captured_queries), peak / 1024
+
+
+def make_data() -> dict[str, Any]:
+    """10k users; credentials of every kind for a sample; the same password for all."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from knox.models import AuthToken
+    from rest_framework.authtoken.models import Token
+    from rest_framework_api_key.models import APIKey
+    from rest_framework_simplejwt.tokens import AccessToken
+    from sesame.utils import get_token
+
+    from authgate import links, scoped, tokens
+    from authgate.core import opaque
+
+    User = get_user_model()
+    password = make_password("bench-password")
+    User.objects.bulk_create(
+        [
+            User(username=f"user{i}", email=f"user{i}@example.com", password=password)
+            for i in range(USERS)
+        ],
+        batch_size=2000,
+    )
+    users = list(User.objects.order_by("pk")[:SAMPLE])
+    drf_keys = [Token.objects.create(user=u).key for u in users]
+    Token.objects.bulk_create(
+        [
+            Token(key=opaque.generate("drf")[:40], user_id=pk)
+            for pk in User.objects.order_by("pk").values_list("pk", flat=True)[SAMPLE:]
+        ],
+        batch_size=2000,
+    )
+    data: dict[str, Any] = {
+        "users": users,
+        "drf": drf_keys,
+        "knox": [AuthToken.objects.create(u)[1] for u in users[:50]],
+        "jwt": [str(AccessToken.for_user(u)) for u in users],
+        "api_key": [APIKey.objects.create_key(name=f"k{i}")[1] for i in range(20)],
+        "sesame": [get_token(u) for u in users],
+        "authgate": [tokens.issue(u, name="bench")[1] for u in users],
+        "scoped": [scoped.issue(u, endpoints={"GET": ["/"]}, max_age=3600) for u in users],
+        "link": [links.get_token(u) for u in users],
+    }
+    add_token_rows(USERS - SAMPLE)
+    return data
+
+
+def add_token_rows(count: int) -> None:
+    """Fill the token table with rows for random users (digests of random tokens)."""
+    from django.contrib.auth import get_user_model
+
+    from authgate.core import opaque
+    from authgate.models import APIToken
+
+    user_ids = list(get_user_model().objects.values_list("pk", flat=True))
+    batch: list[Any] = []
+    for i in range(count):
+        plaintext = opaque.generate("agt")
+        batch.append(
+            APIToken(
+                user_id=user_ids[i % len(user_ids)],
+                name="filler",
+                digest=opaque.digest(plaintext),
+                digest_version=opaque.DIGEST_VERSION,
+                display_prefix=opaque.display_prefix(plaintext),
+            )
+        )
+        if len(batch) == 5000:
+            APIToken.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        APIToken.objects.bulk_create(batch)
+
+
+def measure(db: str) -> dict[str, Any]:
+    from authgate.core import opaque
+    from benchmarks import cases
+
+    setup_django(db)
+    data = make_data()
+    users = data["users"]
+
+    def header(keyword: str, values: list[str]) -> Any:
+        return lambda i: cases.header_request(f"{keyword} {values[i % len(values)]}")
+
+    def link_requests(i: int) -> Any:
+        return cases.rf.get("/", {"sesame": data["link"][i % len(data["link"])]})
+
+    basic = cases.basic_header(users[0].username, "bench-password")
+    digests = [opaque.digest(t) for t in data["authgate"]]
+    all_cases = [
+        cases.floor_case(digests),
+        cases.authgate_case(
+            "authgate API token",
+            "authgate.backends.tokens.TokenBackend",
+            header("Bearer", data["authgate"]),
+        ),
+        cases.authgate_case(
+            "authgate scoped token",
+            "authgate.backends.scoped.ScopedTokenBackend",
+            header("TmpToken", data["scoped"]),
+        ),
+        cases.authgate_case(
+            "authgate magic link", "authgate.backends.links.LinkBackend", link_requests
+        ),
+        cases.authgate_case(
+            "authgate Basic (PBKDF2)",
+            "authgate.backends.basic.BasicBackend",
+            lambda i: cases.header_request(basic),
+            calls=30,
+        ),
+        cases.drf_token_case(data["drf"]),
+        cases.knox_case(data["knox"]),
+        cases.simplejwt_case(data["jwt"]),
+        cases.api_key_case(data["api_key"]),
+        cases.sesame_case(data["sesame"]),
+    ]
+    rows = []
+    # Interleaved rounds, keeping each case's best round: other load on the machine then
+    # skews every case alike instead of whichever ran during a burst.
+    best: dict[str, float] = {}
+    for _round in range(ROUNDS):
+        for case in all_cases:
+            median = median_us(case, max(10, case.calls // ROUNDS))
+            best[case.name] = min(best.get(case.name, median), median)
+    for case in all_cases:
+        queries, memory = queries_and_memory(case)
+        rows.append(
+            {
+                "name": case.name,
+                "group": case.group,
+                "median_us": best[case.name],
+                "queries": queries,
+                "peak_kib": memory,
+            }
+        )
+        print(f"  {db:8} {case.name:40} {rows[-1]['median_us']:9.1f} µs  {queries} q", flush=True)
+    result = {
+        "db": db,
+        "users": USERS,
+        "auth": rows,
+        "requests": measure_requests(data),
+        "cache hit": measure_cache_hit(header("Bearer", data["authgate"])),
+    }
+    if LARGE > USERS:
+        add_token_rows(LARGE - USERS)
+        large = [cases.floor_case(digests), all_cases[1]]
+        result["large"] = {
+            "tokens": LARGE,
+            "auth": [
+                {"name": c.name, "median_us": min(median_us(c, c.calls // 3) for _ in range(3))}
+                for c in large
+            ],
+        }
+    return result
+
+
+def measure_cache_hit(requests: Any) -> dict[str, Any]:
+    """The token path with ``TOKEN_CACHE_TIMEOUT`` on Redis: a warm hit makes no query."""
+    from django.conf import settings as django_settings
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from benchmarks import cases
+
+    overrides = {**django_settings.AUTHGATE, "CACHE": "redis", "TOKEN_CACHE_TIMEOUT": 300}
+    with override_settings(AUTHGATE=overrides):
+        caches["redis"].clear()
+        case = cases.authgate_case(
+            "authgate API token (Redis cache hit)",
+            "authgate.backends.tokens.TokenBackend",
+            requests,
+        )
+        for i in range(SAMPLE):  # warm every sampled token into the cache
+            case.call(case.prepare(i))
+        queries, memory = queries_and_memory(case)
+        median = min(median_us(case, 1000) for _ in range(ROUNDS))
+    print(f"  cache hit {median:9.1f} µs  {queries} q", flush=True)
+    return {"name": case.name, "median_us": median, "queries": queries, "peak_kib": memory}
+
+
+def measure_requests(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Median µs per full request through a minimal DRF view (test client, no middleware)."""
+    from django.test import Client
+
+    client = Client()
+    plans = [
+        ("unauthenticated", "/open/", None),
+        ("authgate API token", "/authgate/", f"Bearer {data['authgate'][0]}"),
+        ("DRF TokenAuthentication", "/drf-token/", f"Token {data['drf'][0]}"),
+        ("knox", "/knox/", f"Token {data['knox'][0]}"),
+    ]
+    rows = []
+    for name, path, header in plans:
+        extra = {"HTTP_AUTHORIZATION": header} if header else {}
+        assert client.get(path, **extra).status_code == 200, name
+        for _ in range(100):
+            client.get(path, **extra)
+        samples = []
+        for _ in range(1500):
+            start = time.perf_counter_ns()
+            client.get(path, **extra)
+            samples.append(time.perf_counter_ns() - start)
+        rows.append({"name": name, "median_us": statistics.median(samples) / 1000})
+    return rows
+
+
+def reachable_databases() -> list[str]:
+    dbs = ["sqlite"]
+    try:
+        import psycopg
+
+        psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", connect_timeout=3).close()
+        dbs.append("postgres")
+    except Exception as exc:
+        print(f"PostgreSQL not reachable ({exc}); benchmarking SQLite only")
+    return dbs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgres"])
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.db:
+        Path(args.out).write_text(json.dumps(measure(args.db), indent=2, default=str))
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for db in reachable_databases():
+        out = RESULTS / f"{db}.part.json"
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.run", "--db", db, "--out", str(out)],
+            check=True,
+            cwd=ROOT,
+        )
+        parts.append(json.loads(out.read_text()))
+        out.unlink()
+    from benchmarks import report
+
+    report.write(parts, RESULTS)
+
+
+if __name__ == "__main__":
+    main()

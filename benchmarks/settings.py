@@ -1,0 +1,81 @@
+"""Django settings for the benchmarks: authgate and the peers side by side, one database.
+
+``BENCH_DB=sqlite`` (default; a file, as in peers.md) or ``postgres`` (127.0.0.1:5432,
+database ``authgate_bench``). Real password hashers: Basic's hashing cost is inherent and
+shown, not hidden.
+"""
+
+import os
+from pathlib import Path
+
+SECRET_KEY = "benchmarks-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+ROOT_URLCONF = "benchmarks.urls"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "knox",
+    "rest_framework_api_key",
+    "authgate",
+]
+MIDDLEWARE: list[str] = []  # measure authentication, not the middleware stack
+
+if os.environ.get("BENCH_DB", "sqlite") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "USER": "postgres",
+            "NAME": os.environ.get("BENCH_PG_NAME", "authgate_bench"),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get(
+                "BENCH_SQLITE_PATH", str(Path(__file__).parent / "results" / "bench.sqlite3")
+            ),
+        }
+    }
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "redis": {
+        "BACKEND": "authgate.cache.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+    },
+}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+SESAME_MAX_AGE = 3600
+
+AUTHGATE = {
+    "BACKENDS": [
+        "authgate.backends.tokens.TokenBackend",
+        "authgate.backends.scoped.ScopedTokenBackend",
+        "authgate.backends.links.LinkBackend",
+        "authgate.backends.basic.BasicBackend",
+    ],
+    "LOGIN_LIMIT_RATE": None,
+    "LINK_MAX_AGE": 3600,
+    "ALLOW_NON_EXPIRING_TOKENS": True,
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
