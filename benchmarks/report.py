@@ -75,7 +75,7 @@ def chart(parts: list[dict[str, Any]], path: Path) -> None:
         )
         for index, row in enumerate(rows):
             axis.text(row["median_us"], index, f" {row['median_us']:.0f}", va="center", fontsize=8)
-        axis.set_title(f"{part['db']}: median µs per authentication ({part['users']:,} users)")
+        axis.set_title(f"{part['db']}, {part['users']:,} users:\nmedian µs per authentication")
         axis.invert_yaxis()
         axis.set_xlabel("µs (lower is better)")
     fig.tight_layout()

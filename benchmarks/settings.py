@@ -78,4 +78,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
 }
+# Persistent connections, as in production: with the default CONN_MAX_AGE=0 every full
+# request would also pay for opening a database connection.
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = None
+
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
