@@ -19,7 +19,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format test test-sqlite test-str test-postgres demo bench clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium screenshots demo bench clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -49,25 +49,58 @@ format: $(STAMP) ## Reformat and apply ruff's safe fixes
 	$(RUFF) format .
 	$(RUFF) check --fix .
 
-test: lint test-sqlite test-str test-postgres ## Lint, then all three test passes
+typecheck: $(STAMP) ## mypy on the package (strict on authgate/core), with django-stubs
+	PYTHONPATH=.:example $(VENV)/bin/mypy
 
-test-sqlite: $(STAMP) ## Pass 1: SQLite, django.contrib.auth User
+docs: $(STAMP) ## Build the documentation site (MkDocs) into site/; warnings fail
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP) ## Serve the documentation on 127.0.0.1:8001 with live reload
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8001
+
+test: lint typecheck docs test-sqlite test-str test-postgres stress ## Lint, mypy, docs, the three test passes, then the load test
+
+test-sqlite: $(STAMP) chromium ## Pass 1: SQLite, django.contrib.auth User
 	@echo "==> pass 1/3: SQLite + local-memory cache, django.contrib.auth User (integer pk)"
 	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=auth $(PYTEST) $(PYTEST_ARGS)
 
-test-str: $(STAMP) ## Pass 2: SQLite, custom User with a string pk
+test-str: $(STAMP) chromium ## Pass 2: SQLite, custom User with a string pk
 	@echo "==> pass 2/3: SQLite + local-memory cache, custom User with a string pk"
 	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=str $(PYTEST) $(PYTEST_ARGS)
 
 # tests/services.py exits 0 (services up), 3 (down, not CI: it prints one SKIP line and the
 # pass is skipped) or 1 (down and CI=true: fail).
-test-postgres: $(STAMP) ## Pass 3: PostgreSQL + Redis, custom User with a UUID pk
+test-postgres: $(STAMP) chromium ## Pass 3: PostgreSQL + Redis, custom User with a UUID pk
 	@echo "==> pass 3/3: PostgreSQL + Redis cache, custom User with a UUID pk"
 	@status=0; $(PY) tests/services.py || status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
 	echo "AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)"; \
 	AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)
+
+# The browser tests (tests/browser/, Playwright from the dev extra) drive Debian's Chromium
+# at /usr/bin/chromium; nothing downloads a browser. Without root or apt this only warns: the
+# tests then skip with a one-line reason, or fail under CI=true.
+chromium: ## Install Debian's Chromium for the browser tests (apt-get, as root)
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "WARNING: /usr/bin/chromium is missing and apt-get is not available: install Chromium there to run the browser tests" >&2; exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "WARNING: /usr/bin/chromium is missing; as root: apt-get install chromium (the browser tests skip until then)" >&2; exit 0; fi; \
+	echo "==> installing Debian's chromium for the browser tests"; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+screenshots: $(STAMP) chromium ## Refresh docs/screenshots/ from the browser tests
+	AUTHGATE_SCREENSHOTS_DIR=docs/screenshots AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=auth \
+		$(PYTEST) tests/browser -m browser $(PYTEST_ARGS)
+
+# The demo under gunicorn (4 workers) on PostgreSQL (its own database, authgate_stress,
+# created from nothing) and Redis (db 6), driven from a second process for a bounded time
+# (STRESS_SECONDS, default 20; STRESS_REQUESTS, default 12000). Same policy as the
+# PostgreSQL pass: services down → one SKIP line locally, a failure with CI=true.
+stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly once; test-artifacts/stress.json
+	@echo "==> stress: the demo under gunicorn on PostgreSQL + Redis, under load and outage"
+	$(PY) stress/run.py
 
 # --- the demo ------------------------------------------------------------------------
 
@@ -90,7 +123,7 @@ bench: $(BENCH_STAMP) ## authgate vs DRF, knox, simplejwt, api-key, sesame; writ
 # --- cleaning ------------------------------------------------------------------------
 
 clean: ## Remove caches and build output (keeps .venv)
-	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist site *.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv too

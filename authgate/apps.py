@@ -17,3 +17,9 @@ class AuthgateConfig(AppConfig):
         from authgate.receivers import connect
 
         connect()
+
+        # drf-spectacular finds extensions by import: declare the chain's security schemes.
+        from django.apps import apps
+
+        if apps.is_installed("drf_spectacular"):
+            import authgate.contrib.spectacular  # noqa: F401

@@ -3,6 +3,10 @@
 This is the one place that decides who is calling. Every adapter (middleware, decorator,
 DRF class, Ninja auth) calls :func:`resolve`, which runs the chain at most once per request
 and caches the outcome — an :class:`Identity`, ``None`` (anonymous) or the error.
+Adapters limited to some schemes (per-scheme DRF and Ninja classes) call
+:func:`resolve_with`. The ``a``-prefixed twins are for async views and ASGI: backends are
+sync (ORM) code, so they run in Django's thread-sensitive executor, off the event loop —
+and not at all when the outcome is already cached.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -28,12 +33,16 @@ from authgate.exceptions import (
 from authgate.identity import Identity
 
 __all__ = [
+    "aauthenticate",
+    "aresolve",
+    "aresolve_with",
     "authenticate",
     "backends_for_view",
     "check_restrictions",
     "load_backends",
     "request_backends",
     "resolve",
+    "resolve_with",
     "unauthenticated_user",
 ]
 
@@ -151,7 +160,7 @@ def resolve(request: HttpRequest, backends: Sequence[Backend] | None = None) -> 
     if cached is not _UNSET:
         if isinstance(cached, AuthgateError):
             raise cached
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[no-any-return,return-value]
     if backends is None:
         backends = load_backends()
     request._authgate_backends = tuple(backends)  # type: ignore[attr-defined]
@@ -169,3 +178,70 @@ def resolve(request: HttpRequest, backends: Sequence[Backend] | None = None) -> 
 def request_backends(request: HttpRequest) -> tuple[Backend, ...]:
     """The chain that was (or will be) used for ``request``, for building challenges."""
     return getattr(request, "_authgate_backends", None) or load_backends()
+
+
+def _decided_by(request: HttpRequest, outcome: Any) -> Backend | None:
+    """The backend that produced a cached outcome (``None`` for an anonymous outcome)."""
+    if isinstance(outcome, AuthgateError):
+        return outcome.backend  # type: ignore[no-any-return]
+    if outcome is not None:
+        return getattr(request, "_authgate_backend", None)
+    return None
+
+
+def _untried(request: HttpRequest, backends: Sequence[Backend]) -> list[Backend]:
+    tried = {type(backend) for backend in getattr(request, "_authgate_backends", ())}
+    return [backend for backend in backends if type(backend) not in tried]
+
+
+def resolve_with(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+    """The outcome for an adapter that accepts only ``backends`` (one scheme, or a few).
+
+    The chain still runs once per request. If it already ran (the middleware, another
+    adapter), its outcome counts only when one of ``backends`` decided it — an identity is
+    returned, an error re-raised — and is ``None`` when another scheme decided. If it ended
+    anonymous, those of ``backends`` it did not try run now and their outcome is cached.
+    """
+    backends = tuple(backends)
+    cached = getattr(request, "_authgate_outcome", _UNSET)
+    if cached is _UNSET:
+        return resolve(request, backends)
+    decided = _decided_by(request, cached)
+    if decided is not None or cached is not None:
+        if decided is None or not isinstance(decided, tuple(type(b) for b in backends)):
+            return None
+        return resolve(request)  # the cached identity, or its error re-raised
+    untried = _untried(request, backends)
+    if not untried:
+        return None
+    previous = tuple(getattr(request, "_authgate_backends", ()))
+    del request._authgate_outcome  # type: ignore[attr-defined]
+    try:
+        return resolve(request, untried)
+    finally:
+        request._authgate_backends = (*previous, *untried)  # type: ignore[attr-defined]
+
+
+# --- async twins ------------------------------------------------------------------------
+
+
+async def aauthenticate(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+    """:func:`authenticate` for async code: the backends run off the event loop."""
+    return await sync_to_async(authenticate, thread_sensitive=True)(request, backends)
+
+
+async def aresolve(
+    request: HttpRequest, backends: Sequence[Backend] | None = None
+) -> Identity | None:
+    """:func:`resolve` for async views and ASGI middleware (no thread hop when cached)."""
+    if getattr(request, "_authgate_outcome", _UNSET) is not _UNSET:
+        return resolve(request, backends)
+    return await sync_to_async(resolve, thread_sensitive=True)(request, backends)
+
+
+async def aresolve_with(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+    """:func:`resolve_with` for async code (no thread hop when nothing is left to run)."""
+    cached = getattr(request, "_authgate_outcome", _UNSET)
+    if cached is not _UNSET and (cached is not None or not _untried(request, backends)):
+        return resolve_with(request, backends)
+    return await sync_to_async(resolve_with, thread_sensitive=True)(request, backends)

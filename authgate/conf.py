@@ -87,6 +87,10 @@ DEFAULTS: dict[str, Any] = {
     "LINK_KEY": "",  # format
     "LINK_SIGNATURE_SIZE": 10,  # format
     "LINK_REQUEST_RATE": "5/h",
+    # --- token pages (authgate.pages) ---------------------------------------------------
+    # A URL of your API (a path on this site, or absolute) for the curl line on the page
+    # that shows a new token; None shows the Authorization header alone.
+    "TOKEN_PAGES_EXAMPLE_URL": None,
 }
 
 

@@ -1,4 +1,8 @@
-"""View decorators and a mixin: choose the chain for a view, require an identity and scopes."""
+"""View decorators and a mixin: choose the chain for a view, require an identity and scopes.
+
+``auth_required`` and ``AuthRequiredMixin`` work on ``async def`` views too: the chain then
+runs through :func:`~authgate.chain.aresolve`, off the event loop.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from authgate.chain import backends_for_view, request_backends, resolve
+from authgate.chain import aresolve, backends_for_view, request_backends, resolve
 from authgate.exceptions import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
@@ -82,15 +87,39 @@ def check_access(
     """Authenticate and check scopes; an error response, or ``None`` to go on to the view."""
     try:
         identity = resolve(request, backends_for_view(view))
+    except AuthgateError as exc:
+        return _refuse(request, exc)
+    return _check_identity(request, identity, scopes)
+
+
+async def acheck_access(
+    request: HttpRequest, view: Callable[..., Any], scopes: ScopeSpec
+) -> HttpResponse | None:
+    """:func:`check_access` for async views: the chain runs off the event loop."""
+    try:
+        identity = await aresolve(request, backends_for_view(view))
+    except AuthgateError as exc:
+        return _refuse(request, exc)
+    return _check_identity(request, identity, scopes)
+
+
+def _check_identity(
+    request: HttpRequest, identity: Identity | None, scopes: ScopeSpec
+) -> HttpResponse | None:
+    try:
         if identity is None:
             raise NotAuthenticated()
         require_scopes(identity, scopes_for(scopes, request.method or "GET"))
     except AuthgateError as exc:
-        if exc.backend is None:
-            # A scope refusal names the scheme that authenticated (RFC 6750 §3.1).
-            exc.backend = getattr(request, "_authgate_backend", None)
-        return error_response(request, exc, request_backends(request))
+        return _refuse(request, exc)
     return None
+
+
+def _refuse(request: HttpRequest, exc: AuthgateError) -> HttpResponse:
+    if exc.backend is None:
+        # A scope refusal names the scheme that authenticated (RFC 6750 §3.1).
+        exc.backend = getattr(request, "_authgate_backend", None)
+    return error_response(request, exc, request_backends(request))
 
 
 def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:
@@ -101,6 +130,17 @@ def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:
     """
 
     def decorator(view_func: View) -> View:
+        if iscoroutinefunction(view_func):
+
+            @functools.wraps(view_func)
+            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                refused = await acheck_access(request, async_wrapper, scopes)
+                if refused is not None:
+                    return refused
+                return await view_func(request, *args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
         @functools.wraps(view_func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             refused = check_access(request, wrapper, scopes)
@@ -119,8 +159,16 @@ class AuthRequiredMixin:
     required_scopes: ScopeSpec = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "view_is_async", False):
+            return self._adispatch(request, *args, **kwargs)
         # The instance exposes the class's ``authgate_backends`` override to the chain.
         refused = check_access(request, self, self.required_scopes)  # type: ignore[arg-type]
         if refused is not None:
             return refused
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        refused = await acheck_access(request, self, self.required_scopes)  # type: ignore[arg-type]
+        if refused is not None:
+            return refused
+        return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

@@ -55,6 +55,7 @@ __all__ = [
     "clean_policy",
     "clean_allowed_ips",
     "cache_key",
+    "INVALIDATED",
     "forget_cached",
 ]
 
@@ -70,13 +71,22 @@ def cache_key(token_digest: str) -> str:
     return f"authgate:apitoken:{token_digest}"
 
 
+#: What :func:`forget_cached` leaves in a token's cache slot: "ask the database". A plain
+#: delete is not enough: a request that read the row just before a revocation could write it
+#: back after the delete, and every worker would accept the revoked token until the entry
+#: expired. The lookup only ever *adds* to an empty slot, so it cannot overwrite this.
+INVALIDATED = "authgate:invalidated"
+
+
 def forget_cached(tokens: Iterable[APIToken]) -> None:
     """Drop rows from the lookup cache, so every worker sees a change at once."""
     if not settings.TOKEN_CACHE_TIMEOUT:
         return
     keys = [cache_key(token.digest) for token in tokens]
     if keys:
-        caches[settings.CACHE].delete_many(keys)
+        caches[settings.CACHE].set_many(
+            dict.fromkeys(keys, INVALIDATED), settings.TOKEN_CACHE_TIMEOUT
+        )
 
 
 # --- issuing ----------------------------------------------------------------------------
@@ -261,7 +271,15 @@ def rotate(
         expires_in = None  # the old token never expired, and that is still allowed
     ends = now + overlap
     with transaction.atomic():
-        old = APIToken.objects.select_for_update().filter(pk=token.pk).live(now).first()
+        # Not yet rotated (no revocation, not even a scheduled one): of concurrent rotations
+        # the first takes the row lock; the others then see its revoked_at and are refused,
+        # instead of each making a successor.
+        old = (
+            APIToken.objects.select_for_update()
+            .filter(pk=token.pk, revoked_at__isnull=True)
+            .live(now)
+            .first()
+        )
         if old is None:
             raise TokenError(
                 _("Only a live token can be rotated: this one is %(status)s.")

@@ -10,12 +10,16 @@ Markers:
     ``make test``); skipped elsewhere with a one-line reason.
 ``redis``
     Runs only when the default cache is Django's ``RedisCache`` (the same pass).
+
+The whole session runs under :class:`tests.reliability.leakcheck.LeakCheck`: every plaintext
+token and password the suite creates is remembered, every log record, error report and
+e-mail is kept, and the session fails at the end if a secret appears in any of them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +29,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+
+from tests.reliability.leakcheck import LeakCheck
 
 # CI draws the same examples on every run so a red build can be reproduced; locally each
 # run explores new ones. `HYPOTHESIS_PROFILE=ci make test` reproduces CI.
@@ -52,6 +58,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_postgres)
         if not has_redis and item.get_closest_marker("redis"):
             item.add_marker(skip_redis)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leak_check() -> Iterator[LeakCheck]:
+    """No issued secret in any log record, error report or e-mail of the whole session."""
+    check = LeakCheck()
+    check.hook_issuers()
+    check.hook_mail()
+    with check.installed():
+        yield check
+    leaks = check.find_leaks()
+    assert not leaks, f"{len(leaks)} secret(s) leaked, e.g. " + "; ".join(
+        f"{leak.secret_kind} in {leak.where}: {leak.excerpt!r}" for leak in leaks[:5]
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",  # for `authgate import-drf-tokens`
+    "drf_spectacular",  # the demo serves its OpenAPI schema (tests/contrib/test_spectacular.py)
     "authgate",
     "notes",  # the demo's app (example/ is on the path): its API is tested black-box
     *([_user_app] if _user_app else []),
@@ -117,6 +118,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["authgate.contrib.drf.AuthgateAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "authgate.contrib.drf.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"tokens": "60/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authgate tests",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # Dotted paths only: nothing here imports authgate, so settings load while it is in flux.

@@ -53,7 +53,7 @@ from authgate.fastquery import CompiledLookup, field_preparer
 from authgate.identity import Identity
 from authgate.models import APIToken, TokenEvent
 from authgate.signals import token_expired_use
-from authgate.tokens import CREDENTIAL_KIND, cache_key
+from authgate.tokens import CREDENTIAL_KIND, INVALIDATED, cache_key
 
 __all__ = [
     "DEPRECATED_HEADER",
@@ -104,23 +104,31 @@ def lookup(token_digest: str) -> APIToken | None:
     saving the user drop them. A cache error falls back to the database, the source of truth.
     """
     timeout = settings.TOKEN_CACHE_TIMEOUT
+    cached = None
     if timeout:
         try:
             cached = caches[settings.CACHE].get(cache_key(token_digest))
         except Exception:  # the cache client's errors vary; the database still answers
             cached = None
-        if cached is not None:
+        if cached is not None and cached != INVALIDATED:
             return cached  # type: ignore[no-any-return]
     token = _compiled_lookup().get(token_digest)
-    if timeout and token is not None and token.max_uses is None:
+    if timeout and token is not None and token.max_uses is None and cached is None:
         _cache(token)
     return token  # type: ignore[no-any-return]
 
 
-def _cache(token: APIToken) -> None:
+def _cache(token: APIToken, *, refresh: bool = False) -> None:
+    """Cache a row read from the database: only into an empty slot (``add``), so a row read
+    before a revocation can never replace :data:`~authgate.tokens.INVALIDATED`."""
     # Caching is an optimisation only: a failing cache must not fail the request.
     with contextlib.suppress(Exception):
-        caches[settings.CACHE].set(cache_key(token.digest), token, settings.TOKEN_CACHE_TIMEOUT)
+        cache = caches[settings.CACHE]
+        key = cache_key(token.digest)
+        if refresh and cache.get(key) != INVALIDATED:
+            cache.set(key, token, settings.TOKEN_CACHE_TIMEOUT)
+        else:
+            cache.add(key, token, settings.TOKEN_CACHE_TIMEOUT)
 
 
 # --- restrictions -----------------------------------------------------------------------
@@ -261,7 +269,8 @@ def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
         )
     token.last_used, token.last_used_ip = now, ip
     if settings.TOKEN_CACHE_TIMEOUT and token.max_uses is None:
-        _cache(token)  # so cache hits do not retry the UPDATE until the interval passes
+        # So cache hits do not retry the UPDATE until the interval passes.
+        _cache(token, refresh=True)
 
 
 def _identity(token: APIToken) -> Identity:

@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.exception import response_for_exception
 from django.core.mail import send_mail
 from django.core.validators import validate_email
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
@@ -37,7 +38,7 @@ from authgate import audit, links
 from authgate.backends.links import LANDING_HEADERS
 from authgate.clientip import client_ip
 from authgate.conf import settings
-from authgate.exceptions import RateLimited
+from authgate.exceptions import RateLimited, ServiceUnavailable
 from authgate.ratelimit import FailureLimiter
 
 __all__ = ["LoginView", "RequestLinkView"]
@@ -132,14 +133,32 @@ class RequestLinkView(View):
             response = self.render(request, email=email, next=next_url, limited=True, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
-        limiter.record_failure(*keys)  # every request counts, sent or not
+        except ServiceUnavailable:
+            return self.unavailable()
+        try:
+            limiter.record_failure(*keys)  # every request counts, sent or not
+        except ServiceUnavailable:
+            return self.unavailable()
         try:
             validate_email(email)
         except ValidationError:
             return self.render(request, email=email, next=next_url, invalid=True, status=400)
-        for user in self.get_users(email):
+        try:
+            users = self.get_users(email)
+        except DatabaseError:
+            return self.unavailable()
+        for user in users:
             self.send_link(request, user, next_url)
         return self.render(request, sent=True)
+
+    def unavailable(self) -> HttpResponse:
+        """Fail closed: the rate-limit cache or the database is unreachable (503, not 500)."""
+        return HttpResponse(
+            ServiceUnavailable.default_detail,
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": "30"},
+        )
 
     def get_users(self, email: str) -> list[Any]:
         """The active users with this address (case-insensitive)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +22,12 @@ from django.views.decorators.http import require_POST
 
 from authgate.backends.basic import password_login
 from authgate.decorators import authgate_exempt
-from authgate.exceptions import INVALID_REQUEST, AuthenticationFailed, AuthgateError
+from authgate.exceptions import (
+    INVALID_REQUEST,
+    AuthenticationFailed,
+    AuthgateError,
+    ServiceUnavailable,
+)
 from authgate.responses import error_response
 from authgate.token_validation import DEFAULT, TokenError, parse_duration
 from authgate.tokens import issue
@@ -86,6 +92,8 @@ def obtain_token(request: HttpRequest) -> JsonResponse:
         return _bad_request(INVALID_REQUEST, str(exc))
     except AuthgateError as exc:  # rate limited (429), cache down (503)
         return error_response(request, exc, ())
+    except DatabaseError:  # fail closed with a 503 the client can retry, not a 500
+        return error_response(request, ServiceUnavailable(), ())
     return JsonResponse(
         {
             "token": plaintext,

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "authgate",
     "notes",
 ]
@@ -40,6 +41,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "demo.urls"
 WSGI_APPLICATION = "demo.wsgi.application"
+ASGI_APPLICATION = "demo.asgi.application"
 
 TEMPLATES = [
     {
@@ -96,7 +98,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"  # a password, or a magic link by e-mail
 LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
 
 # sesame's setup: Django's backend plus the one that also accepts magic links.
@@ -119,13 +121,29 @@ AUTHGATE = {
     "SCOPES": {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",
+        # A token needs this to list, create, revoke or rotate tokens (/auth/api/tokens/).
+        "tokens:manage": "Manage your API tokens",
     },
+    # The curl line on the page that shows a new token (/auth/tokens/new/).
+    "TOKEN_PAGES_EXAMPLE_URL": "/api/whoami/",
 }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["authgate.contrib.drf.AuthgateAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "authgate.contrib.drf.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # TokenRateThrottle: views with throttle_scope = "tokens", counted per token.
+    "DEFAULT_THROTTLE_RATES": {"tokens": "60/min"},
+}
+
+# drf-spectacular: /api/schema/ lists every scheme of the chain (authgate registers the
+# extension); OpenAPI 3.1 lets security requirements name the scopes an operation needs.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authgate demo (DRF)",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # Error reports and logs never show a credential.

@@ -1,0 +1,125 @@
+"""``/auth/tokens/temporary/``: mint a scoped temporary token or a magic link for yourself.
+
+Offered only where the backend is in ``AUTHGATE["BACKENDS"]``. A scoped token never exceeds
+the session that mints it (the checks of ``POST /auth/scoped/``, reused); a magic link logs
+in with full rights, so only a full session (not one started by a limited token) gets one.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from authgate import audit, links, scoped
+from authgate.conf import settings
+from authgate.exceptions import AuthgateError
+from authgate.identity import Identity
+from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
+from authgate.pages.views import _context, _reveal, _temporary_kinds, page
+
+# The mint endpoint's "never exceed the minting credential" checks, reused as they are.
+from authgate.views.scoped import _check_within, _granted_scopes, _max_age
+
+__all__ = ["temporary"]
+
+
+def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | None:
+    identity: Identity = request.auth  # type: ignore[attr-defined]
+    data = form.cleaned_data
+    try:
+        seconds = _max_age(identity, data["max_age"])
+        _check_within(identity, data["endpoints"])
+        granted = _granted_scopes(identity, list(data.get("scopes") or []) or None)
+        now = int(time.time())
+        token = scoped.issue(
+            request.user,
+            data["endpoints"],
+            max_age=seconds,
+            now=now,
+            recipient=data["recipient"] or None,
+            scopes=granted,
+            request=request,
+        )
+    except AuthgateError as exc:
+        form.add_error(None, str(exc.detail))
+        return None
+    except (TypeError, ValueError) as exc:
+        form.add_error(None, str(exc))
+        return None
+    return _reveal(
+        request,
+        kind="scoped",
+        plaintext=token,
+        keyword=settings.SCOPED_KEYWORD,
+        endpoints=data["endpoints"],
+        scopes=granted,
+        expires=datetime.fromtimestamp(now + seconds, tz=UTC),
+        lifetime=duration_label(timedelta(seconds=seconds)),
+    )
+
+
+def _link_lifetime() -> str | None:
+    max_age = links.config().max_age
+    return duration_label(timedelta(seconds=max_age)) if max_age else None
+
+
+def _mint_link(request: HttpRequest, form: LinkForm) -> HttpResponse:
+    cfg = links.config()
+    token = links.get_token(request.user)
+    query = urlencode({cfg.token_name: token, "next": form.cleaned_data["next"]})
+    url = request.build_absolute_uri(reverse("authgate:links-login")) + "?" + query
+    audit.record(
+        "issued",
+        credential_kind=links.CREDENTIAL_KIND,
+        credential_id=cfg.formats[0].token_id(token)[:12],
+        user=request.user,
+        request=request,
+        via="pages",
+    )
+    return _reveal(
+        request,
+        kind="link",
+        plaintext=url,
+        one_time=cfg.one_time,
+        lifetime=_link_lifetime(),
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@page
+def temporary(request: HttpRequest) -> HttpResponse:
+    kinds = _temporary_kinds(request)
+    if not kinds:
+        raise DjangoPermissionDenied(
+            _("Neither scoped tokens nor magic links are enabled (AUTHGATE['BACKENDS']).")
+        )
+    kind = request.POST.get("kind") if request.method == "POST" else None
+    scoped_form = ScopedTokenForm(request.POST if kind == "scoped" else None, prefix="scoped")
+    link_form = LinkForm(request.POST if kind == "link" else None, prefix="link")
+    if kind == "scoped" and "scoped" in kinds and scoped_form.is_valid():
+        response = _mint_scoped(request, scoped_form)
+        if response is not None:
+            return response
+    elif kind == "link" and "link" in kinds and link_form.is_valid():
+        return _mint_link(request, link_form)
+    failed = scoped_form.errors or link_form.errors
+    return render(
+        request,
+        "authgate/pages/temporary.html",
+        _context(
+            request,
+            scoped_form=scoped_form if "scoped" in kinds else None,
+            link_form=link_form if "link" in kinds else None,
+            link_lifetime=_link_lifetime(),
+            link_one_time=links.config().one_time,
+        ),
+        status=400 if failed else 200,
+    )
