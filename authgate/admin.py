@@ -8,10 +8,12 @@ table or a cookie) and never in a URL. No page shows the digest.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -22,6 +24,9 @@ from authgate import tokens
 from authgate.conf import settings
 from authgate.models import APIToken, TokenEvent
 from authgate.token_validation import expiry
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # django-stubs' name for it
 
 __all__ = ["APITokenAddForm", "APITokenAdmin", "TokenEventAdmin"]
 
@@ -63,11 +68,15 @@ class APITokenAddForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = _scope_choices()
+        scopes = self.fields["scopes"]
+        if not isinstance(scopes, forms.ChoiceField):
+            raise TypeError("the scopes field must be a ChoiceField")
+        scopes.choices = _scope_choices()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        checks = {
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean() returns
+        checks: dict[str, Callable[[Any], Any]] = {
             "scopes": lambda v: tokens.clean_scopes(v) if v else None,
             "policy": tokens.clean_policy,
             "allowed_ips": tokens.clean_allowed_ips,
@@ -134,10 +143,10 @@ class APITokenAdmin(admin.ModelAdmin):
         "token_format",
         "rotated_from",
     ]
-    change_fields = ["name", "note", *readonly_fields]
+    change_fields: _FieldGroups = ["name", "note", *readonly_fields]
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        username = APIToken._meta.get_field("user").related_model.USERNAME_FIELD  # type: ignore[union-attr]
+        username = get_user_model().USERNAME_FIELD  # APIToken.user is to AUTH_USER_MODEL
         return [*self.search_fields, f"user__{username}"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
@@ -146,7 +155,7 @@ class APITokenAdmin(admin.ModelAdmin):
             kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         if obj is None:
             return [
                 "user",

@@ -18,6 +18,7 @@ __all__ = ["RedactSecretsFilter", "sensitive_parameter_names"]
 
 def sensitive_parameter_names() -> tuple[str, ...]:
     """Query parameters that carry credentials in this deployment."""
+    names: tuple[str, ...]
     try:
         from authgate.conf import settings
 

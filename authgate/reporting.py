@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
 from django.views import debug
 
 from authgate.core.redaction import MASK, is_sensitive_name, redact_text
@@ -82,12 +83,16 @@ class SafeExceptionReporter(debug.ExceptionReporter):
             data["request_COOKIES_items"] = [(key, MASK) for key, _ in self.request.COOKIES.items()]
         return data
 
-    def get_traceback_html(self) -> str:
-        return redact_text(
-            str(super().get_traceback_html()), extra_names=sensitive_parameter_names()
+    # Django's ExceptionReporter returns the rendered template as a SafeString, and its
+    # callers (the debug 500 page, error e-mails) use it as it is; masking only removes
+    # text and inserts MASK. mark_safe keeps that contract and changes no output.
+
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(  # noqa: S308
+            redact_text(str(super().get_traceback_html()), extra_names=sensitive_parameter_names())
         )
 
-    def get_traceback_text(self) -> str:
-        return redact_text(
-            str(super().get_traceback_text()), extra_names=sensitive_parameter_names()
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(  # noqa: S308
+            redact_text(str(super().get_traceback_text()), extra_names=sensitive_parameter_names())
         )

@@ -123,7 +123,9 @@ class LinkBackendMixin:
         return user
 
 
-class ModelBackend(LinkBackendMixin, auth_backends.ModelBackend):
+# Django tries each backend whose authenticate() signature binds the given credentials
+# (inspect.signature), so the mixin's signature, unlike ModelBackend's, is the point.
+class ModelBackend(LinkBackendMixin, auth_backends.ModelBackend):  # type: ignore[misc]
     """Django's ``ModelBackend`` that also authenticates link tokens.
 
     ``AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from authgate.core.encoding import b64url_decode, b64url_encode
 from authgate.core.keyring import KeyRing
@@ -83,7 +83,10 @@ def detect_prefix(token: object, prefix: str) -> bool:
     return isinstance(token, str) and token.startswith(prefix)
 
 
-def find_format(token: str, formats: Iterable[TokenFormat]) -> TokenFormat | None:
+_Format = TypeVar("_Format", bound=TokenFormat)
+
+
+def find_format(token: str, formats: Iterable[_Format]) -> _Format | None:
     """The first of ``formats`` that detects ``token``, or ``None``."""
     for fmt in formats:
         if fmt.detect(token):

@@ -99,7 +99,7 @@ def get_token(user: Any, scope: str = "") -> str:
     if not isinstance(scope, str):
         raise TypeError(f"scope must be a str, not {type(scope).__name__}")
     cfg = config()
-    return cfg.formats[0].create(  # type: ignore[no-any-return]
+    return cfg.formats[0].create(
         keyring=keyring(),
         user_pk=_key_value(user, cfg),
         packer=cfg.packer,
@@ -170,11 +170,10 @@ def check_token(
         raise TypeError(f"scope must be a str, not {type(scope).__name__}")
     cfg = config()
     limit = _effective_max_age(cfg, max_age)
-    fmt = find_format(token, cfg.formats) if isinstance(token, str) else None  # type: ignore[arg-type]
-    if fmt is None:
+    if not isinstance(token, str) or (fmt := find_format(token, cfg.formats)) is None:
         raise LinkRefused("invalid", "not a link token")
     ring = keyring()
-    claims = fmt.parse(  # type: ignore[attr-defined]
+    claims = fmt.parse(
         token,
         keyring=ring,
         packer=cfg.packer,
@@ -188,7 +187,7 @@ def check_token(
     user = load_active_user(claims.user_pk, field=cfg.field)
     if user is None:
         raise LinkRefused("invalid", "no such active user")
-    status = fmt.verify(  # type: ignore[attr-defined]
+    status = fmt.verify(
         claims,
         keyring=ring,
         revocation=_revocation(user, cfg),
@@ -206,7 +205,7 @@ def check_token(
         issued_at = datetime.fromtimestamp(claims.timestamp, tz=UTC)
         if limit is not None:
             expires_at = datetime.fromtimestamp(claims.timestamp + limit, tz=UTC)
-    full_id = fmt.token_id(token)  # type: ignore[attr-defined]
+    full_id = fmt.token_id(token)
     if cfg.one_time:
         # Keep the row while any max age in force could still accept the token.
         keep_until = None
@@ -278,7 +277,7 @@ def authenticate_link(
     if update_last_login is None:
         update_last_login = config().one_time
     if update_last_login:
-        _update_last_login(None, user)
+        _update_last_login(type(user), user)  # Django's receiver: the sender is unused
     return user, credential
 
 

@@ -5,18 +5,55 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from types import ModuleType
+from typing import Any, Protocol, runtime_checkable
 
 from authgate.conf import on_reload, settings
 from authgate.core.packers import Packer
+from authgate.core.signed import TokenFormat
 from authgate.users import packer_for_model
 
-__all__ = ["FORMAT_INTERFACE", "LinkConfig", "config", "max_age_seconds"]
+__all__ = [
+    "FORMAT_INTERFACE",
+    "LinkClaimsLike",
+    "LinkConfig",
+    "LinkFormat",
+    "config",
+    "max_age_seconds",
+]
 
 #: What a link-token format module must provide (``authgate.core.links_v1`` does).
 FORMAT_INTERFACE = ("PREFIX", "detect", "create", "parse", "verify", "token_id")
+
+
+class LinkClaimsLike(Protocol):
+    """What a format's ``parse`` returns, as far as :func:`authgate.links.check_token` reads it
+    (``authgate.core.links_v1.LinkClaims`` is one)."""
+
+    @property
+    def user_pk(self) -> Any: ...
+
+    @property
+    def timestamp(self) -> int | None: ...
+
+
+@runtime_checkable
+class LinkFormat(TokenFormat, Protocol):
+    """A link-token format module: the names of :data:`FORMAT_INTERFACE`, typed.
+
+    ``parse``/``verify`` take format-specific keyword arguments (see
+    ``authgate.core.links_v1``); ``verify`` answers ``"ok"``, ``"invalid"`` or ``"expired"``.
+    """
+
+    @property
+    def parse(self) -> Callable[..., LinkClaimsLike | None]: ...
+
+    @property
+    def verify(self) -> Callable[..., str]: ...
+
+    def token_id(self, token: str) -> str: ...
 
 
 def max_age_seconds(value: object, name: str = "max_age") -> int:
@@ -38,7 +75,7 @@ def max_age_seconds(value: object, name: str = "max_age") -> int:
 class LinkConfig:
     """The link settings, resolved once (and again whenever settings change)."""
 
-    formats: tuple[ModuleType, ...]
+    formats: tuple[LinkFormat, ...]
     packer: Packer
     field: str
     token_name: str
@@ -56,12 +93,13 @@ class LinkConfig:
         return self.max_age is not None
 
 
-def _load_format(path: str) -> ModuleType:
+def _load_format(path: str) -> LinkFormat:
     module = importlib.import_module(path)
     missing = [name for name in FORMAT_INTERFACE if not hasattr(module, name)]
-    if missing:
+    # LinkFormat's members are FORMAT_INTERFACE: the isinstance() only tells the type checker.
+    if missing or not isinstance(module, LinkFormat):
         raise ImportError(f"{path} is not a link-token format: it lacks {', '.join(missing)}")
-    return module  # type: ignore[no-any-return]
+    return module
 
 
 @functools.cache

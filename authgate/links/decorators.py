@@ -79,7 +79,7 @@ def authenticate(
             update_last_login=False if permanent else None,
         )
         request.user = user if user is not None else AnonymousUser()
-        if user is not None:
+        if credential is not None:  # and so is user: authenticate_link() gives both or neither
             request.auth = Identity(  # type: ignore[attr-defined]
                 user=user, scheme="link", credential=credential, expires_at=credential.expires_at
             )

@@ -110,6 +110,10 @@ class APIToken(models.Model):
 
     objects = APITokenQuerySet.as_manager()
 
+    #: Not a field: the :meth:`status` the token pages show, set by
+    #: :mod:`authgate.pages.views` before a template reads it (one ``now`` per page).
+    page_status: str
+
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = _("API token")

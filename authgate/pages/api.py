@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from authgate.chain import request_backends
 from authgate.decorators import auth_required
-from authgate.exceptions import INVALID_REQUEST, AuthgateError
+from authgate.exceptions import INVALID_REQUEST, AuthgateError, NotAuthenticated
 from authgate.models import APIToken
 from authgate.pages import rights
 from authgate.responses import error_response
@@ -140,8 +141,16 @@ def _handle(view: Any) -> Any:
     return csrf_exempt(auth_required(scopes=rights.MANAGE_SCOPE)(wrapper))
 
 
+def _own_tokens(request: HttpRequest) -> QuerySet[APIToken]:
+    """The tokens of the authenticated caller."""
+    user = request.user
+    if not user.is_authenticated:  # auth_required lets only an authenticated caller through
+        raise NotAuthenticated()
+    return APIToken.objects.filter(user=user)
+
+
 def _own(request: HttpRequest, pk: int) -> APIToken:
-    token = APIToken.objects.filter(user=request.user, pk=pk).select_related("user").first()
+    token = _own_tokens(request).filter(pk=pk).select_related("user").first()
     if token is None:
         raise NotFound(detail=_("No token with this id belongs to you."))
     return token
@@ -161,7 +170,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
     _allow(request, "GET", "HEAD", "POST")
     if request.method != "POST":
         now = timezone.now()
-        tokens = APIToken.objects.filter(user=request.user)
+        tokens = _own_tokens(request)
         return JsonResponse({"tokens": [serialize(t, now) for t in tokens]})
     data = _body(request, _CREATE_FIELDS)
     name = data.get("name", "")

@@ -96,6 +96,13 @@ class _Base(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        """``self.fields[name]``, a choice field whose choices are set per form."""
+        field = self.fields[name]
+        if not isinstance(field, forms.ChoiceField):
+            raise TypeError(f"{name} must be a ChoiceField, not {type(field).__name__}")
+        return field
+
 
 class CreateTokenForm(_Base):
     name = forms.CharField(
@@ -132,15 +139,17 @@ class CreateTokenForm(_Base):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = _scope_choices()
-        self.fields["scopes"].choices = choices
+        self._choice_field("scopes").choices = choices
         if not choices:
             # Nothing to choose from: a token carries the user's rights.
             del self.fields["scopes"]
-            self.fields["access"].choices = [("full", _("Everything I can do (full access)"))]
-            self.fields["access"].initial = "full"
+            access = self._choice_field("access")
+            access.choices = [("full", _("Everything I can do (full access)"))]
+            access.initial = "full"
         expires, initial = expiry_choices()
-        self.fields["expires_in"].choices = expires
-        self.fields["expires_in"].initial = initial
+        expires_in = self._choice_field("expires_in")
+        expires_in.choices = expires
+        expires_in.initial = initial
 
     def clean_expires_in(self) -> Any:
         value = self.cleaned_data["expires_in"]
@@ -156,7 +165,8 @@ class CreateTokenForm(_Base):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         if data.get("access") == "scopes" and not data.get("scopes"):
             self.add_error("scopes", _("Choose at least one scope, or choose full access above."))
         return data
@@ -229,13 +239,12 @@ class ScopedTokenForm(_Base):
         limit = timedelta(seconds=max_age_seconds(settings.SCOPED_MAX_AGE))
         default = timedelta(seconds=max_age_seconds(None))
         ages = _within([*SCOPED_AGES, default, limit], limit)
-        self.fields["max_age"].choices = [
-            (str(int(a.total_seconds())), duration_label(a)) for a in ages
-        ]
-        self.fields["max_age"].initial = str(int(default.total_seconds()))
+        max_age = self._choice_field("max_age")
+        max_age.choices = [(str(int(a.total_seconds())), duration_label(a)) for a in ages]
+        max_age.initial = str(int(default.total_seconds()))
         choices = _scope_choices()
         if choices:
-            self.fields["scopes"].choices = choices
+            self._choice_field("scopes").choices = choices
         else:
             del self.fields["scopes"]
 
@@ -243,7 +252,8 @@ class ScopedTokenForm(_Base):
         return int(self.cleaned_data["max_age"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         methods, paths = data.get("methods"), data.get("paths")
         if methods and paths:
             prefixes = [line.strip() for line in paths.splitlines() if line.strip()]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -27,6 +28,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -142,21 +144,35 @@ def _spend_form_id(request: HttpRequest) -> None:
     request.session[_FORM_IDS] = [i for i in request.session.get(_FORM_IDS, []) if i != form_id]
 
 
+def _own_tokens(request: HttpRequest) -> QuerySet[APIToken]:
+    """The tokens of the logged-in user of the page."""
+    user = request.user
+    if not user.is_authenticated:  # page() lets only a logged-in session through
+        raise DjangoPermissionDenied
+    return APIToken.objects.filter(user=user)
+
+
+def _shown(token: APIToken, now: datetime | None = None) -> APIToken:
+    """``token`` with ``page_status`` set to its status: what the page templates read."""
+    token.page_status = token.status(now)
+    return token
+
+
 # --- lists ------------------------------------------------------------------------------
 
 
-def _rows(request: HttpRequest, tokens: Any) -> Any:
+def _rows(request: HttpRequest, tokens: QuerySet[APIToken]) -> Any:
     page_obj = Paginator(tokens, PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     for token in page_obj.object_list:
-        token.page_status = token.status(now)
+        _shown(token, now)
     return page_obj
 
 
 @require_http_methods(["GET", "HEAD"])
 @page
 def token_list(request: HttpRequest) -> HttpResponse:
-    page_obj = _rows(request, APIToken.objects.filter(user=request.user))
+    page_obj = _rows(request, _own_tokens(request))
     return render(request, "authgate/pages/token_list.html", _context(request, page_obj=page_obj))
 
 
@@ -254,10 +270,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
 # --- revoke, rotate ---------------------------------------------------------------------
 
 
-def _manageable(request: HttpRequest) -> Any:
+def _manageable(request: HttpRequest) -> QuerySet[APIToken]:
     if is_token_admin(request):
         return APIToken.objects.select_related("user")
-    return APIToken.objects.filter(user=request.user).select_related("user")
+    return _own_tokens(request).select_related("user")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -279,11 +295,10 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("%(token)s was already revoked.") % {"token": token}, fail_silently=True
             )
         return HttpResponseRedirect(back)
-    token.page_status = token.status()
     return render(
         request,
         "authgate/pages/token_revoke.html",
-        _context(request, token=token, form=form, own=own, back=back),
+        _context(request, token=_shown(token), form=form, own=own, back=back),
     )
 
 
@@ -291,7 +306,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @page
 def token_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     # Own tokens only, even for staff: rotating shows the new secret.
-    token = get_object_or_404(APIToken.objects.filter(user=request.user), pk=pk)
+    token = get_object_or_404(_own_tokens(request), pk=pk)
     form = RotateTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not _form_id_is_fresh(request):
@@ -313,11 +328,12 @@ def token_rotate(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, str(getattr(exc, "detail", exc)))
             else:
                 _spend_form_id(request)
-                return _reveal(request, kind="token", token=new, plaintext=plaintext, rotated=token)
-    token.page_status = token.status()
+                return _reveal(
+                    request, kind="token", token=new, plaintext=plaintext, rotated=_shown(token)
+                )
     return render(
         request,
         "authgate/pages/token_rotate.html",
-        _context(request, token=token, form=form, form_id=_new_form_id(request)),
+        _context(request, token=_shown(token), form=form, form_id=_new_form_id(request)),
         status=400 if form.errors else 200,
     )

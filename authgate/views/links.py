@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.views import RedirectURLMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.handlers.exception import response_for_exception
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,6 +40,9 @@ from authgate.clientip import client_ip
 from authgate.conf import settings
 from authgate.exceptions import RateLimited, ServiceUnavailable
 from authgate.ratelimit import FailureLimiter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 __all__ = ["LoginView", "RequestLinkView"]
 
@@ -64,7 +67,7 @@ class LoginView(RedirectURLMixin, View):
     #: The chain's LinkBackend leaves this view's link alone.
     authgate_links_view = True
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             response = super().dispatch(request, *args, **kwargs)
         except PermissionDenied as exc:
@@ -86,13 +89,16 @@ class LoginView(RedirectURLMixin, View):
     def login_failed(self) -> HttpResponse:
         raise PermissionDenied
 
-    def get_next_page(self) -> str | None:
+    def get_next_page(self) -> StrOrPromise | None:
         if self.next_page is LOGIN_REDIRECT_URL:
-            return django_settings.LOGIN_REDIRECT_URL  # type: ignore[no-any-return]
+            return django_settings.LOGIN_REDIRECT_URL
         return self.next_page  # type: ignore[no-any-return]
 
     def get_default_redirect_url(self) -> str:
-        return resolve_url(self.get_next_page())
+        next_page = self.get_next_page()
+        if next_page is None:  # login_success() answers 204 without asking
+            raise ImproperlyConfigured("No URL to redirect to. Provide a next_page.")
+        return resolve_url(next_page)
 
     def login_success(self) -> HttpResponse:
         if self.get_next_page() is None:
@@ -167,7 +173,7 @@ class RequestLinkView(View):
         return [
             user
             for user in model._default_manager.filter(**{f"{field}__iexact": email})
-            if user.is_active and getattr(user, field, "")
+            if user.is_active and getattr(user, field, None)
         ]
 
     def get_link(self, request: HttpRequest, user: Any, next_url: str) -> tuple[str, str]:

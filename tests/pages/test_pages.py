@@ -295,6 +295,17 @@ def test_rotate_now_revokes_the_old_token(alice_client: Client, user: Any) -> No
     assert Client().get("/api/whoami/", **bearer(old_plaintext)).status_code == 401
 
 
+def test_rotate_now_says_the_old_token_no_longer_works(alice_client: Client, user: Any) -> None:
+    # The reveal page read the old token's page_status, which only the GET form had set.
+    old, _ = issue(user, name="ci")
+    url = f"/auth/tokens/{old.pk}/rotate/"
+    response = alice_client.post(url, {"form_id": form_id(alice_client, url), "overlap": "0s"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The old token no longer works." in page
+    assert "keeps working until" not in page
+
+
 # --- a session started by a limited token ------------------------------------------------------
 
 
