@@ -86,6 +86,26 @@ def test_revoke_by_prefix_and_by_id(user):
         run("revoke", str(second.pk))
 
 
+def test_revoke_by_the_leaked_secret_itself(user):
+    row, plaintext = issue(user)
+    out, err = run("revoke", plaintext, "--reason", "found in a log")
+    assert "Revoked" in out and plaintext not in out + err
+    row.refresh_from_db()
+    assert row.is_revoked()
+
+
+def test_unknown_secret_or_long_reference_is_not_echoed(user):
+    _, plaintext = issue(user)
+    unknown = opaque.generate("agt")  # well-formed, never issued
+    with pytest.raises(CommandError, match="No API token has that secret") as excinfo:
+        run("revoke", unknown)
+    assert unknown not in str(excinfo.value)
+    mistyped = plaintext[:-1] + ("a" if plaintext[-1] != "a" else "b")  # checksum fails
+    with pytest.raises(CommandError, match="with that reference") as excinfo:
+        run("rotate", mistyped)
+    assert mistyped[:20] not in str(excinfo.value)
+
+
 def test_revoke_all(user):
     plaintexts = [issue(user)[1] for _ in range(2)]
     out, _ = run("revoke-all", "alice")

@@ -3,7 +3,9 @@ import-drf-tokens.
 
 ``issue`` and ``rotate`` print details first and the plaintext token as the **last line**
 of stdout, so ``TOKEN=$(manage.py authgate issue alice | tail -n 1)`` works. Tokens are
-named by their display prefix (``agt_AbC123``) or their id, never by the secret.
+named by their display prefix (``agt_AbC123``) or their id; ``revoke`` and ``rotate`` also
+take the whole secret (say, one found in a log), which is looked up by digest and never
+printed back.
 """
 
 from __future__ import annotations
@@ -36,15 +38,30 @@ def _user(username: str) -> Any:
 
 
 def _token(ref: str) -> APIToken:
-    """A token by display prefix (``agt_AbC123``) or primary key."""
-    matches = list(APIToken.objects.select_related("user").filter(display_prefix=ref)[:2])
+    """A token by display prefix (``agt_AbC123``), primary key, or the whole secret."""
+    tokens_with_user = APIToken.objects.select_related("user")
+    if opaque.parse(ref, prefixes=(settings.TOKEN_PREFIX,)) is not None:
+        try:
+            return tokens_with_user.get(digest=opaque.digest(ref))
+        except APIToken.DoesNotExist:
+            raise CommandError("No API token has that secret.") from None
+    matches = list(tokens_with_user.filter(display_prefix=ref)[:2])
     if not matches and ref.isdigit():
-        matches = list(APIToken.objects.select_related("user").filter(pk=int(ref)))
+        matches = list(tokens_with_user.filter(pk=int(ref)))
     if not matches:
-        raise CommandError(f"No API token {ref!r} (give its prefix, e.g. agt_AbC123, or its id).")
+        # Echo short references only: a long one may be a mistyped secret.
+        named = repr(ref) if len(ref) <= _ECHO_LIMIT else "with that reference"
+        raise CommandError(
+            f"No API token {named} (give its prefix, e.g. agt_AbC123, its id, or the token)."
+        )
     if len(matches) > 1:
         raise CommandError(f"Several tokens start with {ref!r}: give the id (see `list`).")
     return matches[0]
+
+
+_REFERENCE_HELP = "Display prefix (agt_AbC123), id, or the token itself."
+#: Longest reference echoed in errors: a display prefix with a long custom prefix fits.
+_ECHO_LIMIT = 24
 
 
 def _duration(text: str | None) -> Any:
@@ -146,7 +163,7 @@ def _list(command: BaseCommand, **options: Any) -> None:
 
 
 def _revoke_arguments(parser: CommandParser) -> None:
-    parser.add_argument("token", help="Display prefix (agt_AbC123) or id.")
+    parser.add_argument("token", help=_REFERENCE_HELP)
     parser.add_argument("--reason", default="Revoked from the command line")
 
 
@@ -172,7 +189,7 @@ def _revoke_all(command: BaseCommand, **options: Any) -> None:
 
 
 def _rotate_arguments(parser: CommandParser) -> None:
-    parser.add_argument("token", help="Display prefix (agt_AbC123) or id.")
+    parser.add_argument("token", help=_REFERENCE_HELP)
     parser.add_argument(
         "--overlap", default="0s", help="How long the old token keeps working, e.g. 1h."
     )
@@ -190,6 +207,8 @@ def _rotate(command: BaseCommand, **options: Any) -> None:
         )
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None
+    if old.revoked_at is None:  # rotate() sets it on the token it is given
+        raise CommandError(f"{old.display_prefix} was not rotated.")
     command.stdout.write(
         f"{old.display_prefix} stops working at {old.revoked_at.isoformat(timespec='seconds')}."
     )
