@@ -261,3 +261,7 @@ class TokenEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# HTTP Message Signature keys: registered by their own module.
+from authgate import admin_httpsig  # noqa: E402, F401

@@ -91,6 +91,63 @@ DEFAULTS: dict[str, Any] = {
     # A URL of your API (a path on this site, or absolute) for the curl line on the page
     # that shows a new token; None shows the Authorization header alone.
     "TOKEN_PAGES_EXAMPLE_URL": None,
+    # --- HTTP Message Signatures, RFC 9421 (authgate.backends.httpsig, docs/httpsig.md) ---
+    # Components every signature must cover. "@target-uri" stands for "@scheme",
+    # "@authority", "@path" and "@query"; "@request-target" for "@path" and "@query".
+    "HTTPSIG_REQUIRED_COMPONENTS": ["@method", "@authority", "@path", "@query"],
+    # Requests with a body must cover "content-digest" (RFC 9530), checked against the body.
+    "HTTPSIG_REQUIRE_CONTENT_DIGEST": True,
+    # Oldest accepted "created" (also how long nonces are remembered), and clock skew.
+    "HTTPSIG_MAX_AGE": timedelta(minutes=5),
+    "HTTPSIG_CLOCK_SKEW": timedelta(seconds=30),
+    # Require a "nonce" parameter (each nonce is accepted once per key within MAX_AGE).
+    "HTTPSIG_REQUIRE_NONCE": False,
+    # The Signature-Input label to verify; None: the request must carry exactly one.
+    "HTTPSIG_LABEL": None,
+    # Algorithms accepted at all; each key is bound to one of them.
+    "HTTPSIG_ALGORITHMS": ["ed25519", "ecdsa-p256-sha256", "rsa-pss-sha512", "hmac-sha256"],
+    # Signature-Input / Signature longer than this are refused before parsing (characters).
+    "HTTPSIG_MAX_HEADER_LENGTH": 8192,
+    # --- OAuth 2.0 resource server (authgate.backends.oauth, docs/oauth.md) --------------
+    # The IdP's issuer identifier: the exact "iss" every access token must carry.
+    "OAUTH_ISSUER": None,
+    # This API's identifier at the IdP (str, or a list of accepted ones): "aud" must name one.
+    "OAUTH_AUDIENCE": None,
+    # Where the IdP publishes its signing keys (JWKS, RFC 7517); fetched over HTTP, cached.
+    "OAUTH_JWKS_URL": None,
+    # Signing keys given inline instead (or as well): a JWK Set {"keys": [...]}; public keys only.
+    "OAUTH_JWKS": None,
+    # Asymmetric JWS algorithms accepted at all; each key is further bound to its own
+    # (RSA: RS*/PS*, EC: ES* by curve, OKP: EdDSA). "none" and HS* are never accepted.
+    "OAUTH_ALGORITHMS": [
+        *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+        *("ES256", "ES384", "ES512", "EdDSA"),
+    ],
+    # Clock skew allowed on exp, nbf and iat (seconds or timedelta).
+    "OAUTH_LEEWAY": timedelta(seconds=30),
+    # Accepted JWT "typ" header values (RFC 9068 §2.1, case-insensitive, "application/"
+    # optional); None accepts any typ (for IdPs that do not follow RFC 9068).
+    "OAUTH_TYP": ["at+jwt"],
+    # The user model field "sub" is looked up in; None: the model's USERNAME_FIELD.
+    "OAUTH_USER_FIELD": None,
+    # Create a user on the first valid token of an unknown "sub" (just-in-time); off.
+    "OAUTH_CREATE_USERS": False,
+    # RFC 7662 introspection of opaque (non-JWT) tokens: endpoint and this API's client
+    # credentials (HTTP Basic). None: opaque tokens are left to the next backend.
+    "OAUTH_INTROSPECTION_URL": None,
+    "OAUTH_CLIENT_ID": None,
+    "OAUTH_CLIENT_SECRET": None,
+    # How long a fetched JWKS is used before it is fetched again.
+    "OAUTH_JWKS_CACHE_TTL": timedelta(minutes=10),
+    # At most one JWKS fetch per this interval (unknown kid, or retry after a failure).
+    "OAUTH_JWKS_REFRESH_INTERVAL": timedelta(seconds=30),
+    # Longest an "active" introspection answer is reused (never past the token's exp).
+    "OAUTH_INTROSPECTION_CACHE_TTL": timedelta(minutes=1),
+    # How long an "inactive" answer is reused (0 disables): a replayed dead token is not
+    # re-introspected on every request.
+    "OAUTH_INTROSPECTION_INACTIVE_TTL": timedelta(seconds=10),
+    # Timeout of each HTTP request to the IdP (seconds); past it, requests get 503.
+    "OAUTH_HTTP_TIMEOUT": 5,
 }
 
 

@@ -1,8 +1,8 @@
 """One JSON error shape everywhere: ``{"error": "<code>", "detail": "<message>"}``.
 
-401 responses carry one ``WWW-Authenticate`` challenge per backend in the chain that has
-one (RFC 9110 §11.6.1 allows a comma-separated list), the failing backend's challenge
-carrying the error (RFC 6750 §3). If no backend has a challenge, an unauthenticated
+401 responses carry one ``WWW-Authenticate`` challenge per auth-scheme in the chain (RFC
+9110 §11.6.1 allows a comma-separated list), the failing backend's challenge carrying the
+error (RFC 6750 §3). If no backend has a challenge, an unauthenticated
 request gets 403 instead, as a 401 without a challenge is not valid HTTP.
 """
 
@@ -21,14 +21,22 @@ __all__ = ["challenges", "error_response"]
 def challenges(
     request: HttpRequest, backends: Sequence[Backend], error: AuthgateError | None = None
 ) -> list[str]:
-    """The ``WWW-Authenticate`` challenges of ``backends``, in chain order."""
-    result = []
+    """The ``WWW-Authenticate`` challenges of ``backends``, in chain order, one per scheme.
+
+    Backends may share an auth-scheme (OAuth access tokens and API tokens are both
+    ``Bearer``): the client gets one challenge per scheme name, the failing backend's if it
+    is one of them, so the error is never hidden behind a bare duplicate.
+    """
+    by_scheme: dict[str, str] = {}
     for backend in backends:
         own_error = error if error is not None and error.backend is backend else None
         challenge = backend.challenge(request, own_error)  # type: ignore[arg-type]
-        if challenge:
-            result.append(challenge)
-    return result
+        if not challenge:
+            continue
+        scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
+        if scheme not in by_scheme or own_error is not None:
+            by_scheme[scheme] = challenge
+    return list(by_scheme.values())
 
 
 def error_response(

@@ -50,6 +50,8 @@ __all__ = [
     "TokenAuthentication",
     "ScopedTokenAuthentication",
     "LinkAuthentication",
+    "OAuthAuthentication",
+    "HTTPSignatureAuthentication",
     "HasScope",
     "TokenPolicyAllows",
     "IsTokenAuthenticated",
@@ -158,6 +160,18 @@ class LinkAuthentication(AuthgateAuthentication):
     """Magic links: ``?sesame=<token>`` for one request (``LinkBackend``)."""
 
     backends = ["authgate.backends.links.LinkBackend"]
+
+
+class OAuthAuthentication(AuthgateAuthentication):
+    """OAuth 2.0 access tokens from an IdP: ``Authorization: Bearer <jwt>`` (``OAuthBackend``)."""
+
+    backends = ["authgate.backends.oauth.OAuthBackend"]
+
+
+class HTTPSignatureAuthentication(AuthgateAuthentication):
+    """RFC 9421 HTTP Message Signatures with a registered key (``HTTPSignatureBackend``)."""
+
+    backends = ["authgate.backends.httpsig.HTTPSignatureBackend"]
 
 
 # --- permissions ------------------------------------------------------------------------

@@ -51,12 +51,16 @@ __all__ = [
     "TokenAuth",
     "ScopedTokenAuth",
     "LinkAuth",
+    "OAuthAuth",
     "AsyncAuthgateAuth",
     "AsyncSessionAuth",
     "AsyncBasicAuth",
     "AsyncTokenAuth",
     "AsyncScopedTokenAuth",
     "AsyncLinkAuth",
+    "AsyncOAuthAuth",
+    "HTTPSignatureAuth",
+    "AsyncHTTPSignatureAuth",
     "AuthgateNinjaAPI",
     "install",
 ]
@@ -177,6 +181,18 @@ class LinkAuth(AuthgateAuth):
     backends = ["authgate.backends.links.LinkBackend"]
 
 
+class OAuthAuth(AuthgateAuth):
+    """OAuth 2.0 access tokens from an IdP: ``Authorization: Bearer <jwt>`` (RFC 6750)."""
+
+    backends = ["authgate.backends.oauth.OAuthBackend"]
+
+
+class HTTPSignatureAuth(AuthgateAuth):
+    """RFC 9421 HTTP Message Signatures with a registered key (``HTTPSignatureBackend``)."""
+
+    backends = ["authgate.backends.httpsig.HTTPSignatureBackend"]
+
+
 class AsyncAuthgateAuth(_AsyncMixin, AuthgateAuth):  # type: ignore[misc]
     """:class:`AuthgateAuth` for ``async def`` operations."""
 
@@ -199,6 +215,14 @@ class AsyncScopedTokenAuth(_AsyncMixin, ScopedTokenAuth):  # type: ignore[misc]
 
 class AsyncLinkAuth(_AsyncMixin, LinkAuth):  # type: ignore[misc]
     """:class:`LinkAuth` for ``async def`` operations."""
+
+
+class AsyncOAuthAuth(_AsyncMixin, OAuthAuth):  # type: ignore[misc]
+    """:class:`OAuthAuth` for ``async def`` operations."""
+
+
+class AsyncHTTPSignatureAuth(_AsyncMixin, HTTPSignatureAuth):  # type: ignore[misc]
+    """:class:`HTTPSignatureAuth` for ``async def`` operations."""
 
 
 # --- errors and schema ------------------------------------------------------------------

@@ -14,6 +14,10 @@ backend                       schemes
 ``ScopedTokenBackend``        ``scopedTokenAuth``: apiKey in ``Authorization`` (``TmpToken <t>``);
                               ``scopedTokenQuery``: apiKey in the query (``TOKEN``)
 ``LinkBackend``               ``linkQuery``: apiKey in the query (``sesame``)
+``OAuthBackend``              ``oauthBearer``: http ``bearer``, ``bearerFormat: JWT`` (its own
+                              ``openapi_security_schemes()``)
+``HTTPSignatureBackend``      ``httpSignature``: apiKey in the ``Signature`` header, RFC 9421
+                              (its own ``openapi_security_schemes()``)
 ============================  ==================================================================
 
 A custom backend declares its own with a method ``openapi_security_schemes()`` returning

@@ -7,7 +7,7 @@ starts (``AuthgateConfig.ready``); nothing to configure. For every view authenti
 - ``components.securitySchemes`` gets one entry per scheme the class's backends accept
   (see :mod:`authgate.contrib.openapi` for the names: ``bearerAuth``, ``tokenAuth``,
   ``basicAuth``, ``scopedTokenAuth``, ``scopedTokenQuery``, ``sessionCookie``,
-  ``linkQuery``, …);
+  ``linkQuery``, ``oauthBearer``, …);
 - each operation's ``security`` lists them as alternatives, each with the scopes the
   view's :class:`~authgate.contrib.drf.HasScope` permissions require for that method.
 

@@ -40,6 +40,8 @@ _SCHEME_CREDENTIALS_RE = re.compile(
 _TOKEN_SHAPED_RE = re.compile(
     r"\b(?:[a-z][a-z0-9]{1,9}_[0-9A-Za-z]{42}|ag[a-z]\d+_[A-Za-z0-9_\-.]{8,})(?![0-9A-Za-z])"
 )
+# JWTs (an OAuth access token, an ID token): base64url `{"…` header, payload, signature.
+_JWT_SHAPED_RE = re.compile(r"\bey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 # `name=value` pairs in query strings, cookies and form bodies whose name is sensitive.
 _PAIR_RE = re.compile(r"(?P<name>[A-Za-z0-9_\-.]+)=(?P<value>\"[^\"]*\"|'[^']*'|[^&;\s'\"]*)")
 # `"name": "value"` pairs in JSON-ish text whose name is sensitive.
@@ -75,6 +77,7 @@ def redact_text(text: str, *, extra_names: Iterable[str] = ()) -> str:
     extra = tuple(extra_names)
     text = _SCHEME_CREDENTIALS_RE.sub(lambda m: m["scheme"] + MASK, text)
     text = _TOKEN_SHAPED_RE.sub(MASK, text)
+    text = _JWT_SHAPED_RE.sub(MASK, text)
 
     def pair(match: re.Match[str]) -> str:
         if is_sensitive_name(match["name"], extra=extra) and match["value"]:

@@ -113,6 +113,8 @@ AUTHGATE = {
         "authgate.backends.tokens.TokenBackend",
         "authgate.backends.scoped.ScopedTokenBackend",
         "authgate.backends.links.LinkBackend",
+        # RFC 9421 signed requests (keys registered on /auth/keys/; docs/httpsig.md).
+        "authgate.backends.httpsig.HTTPSignatureBackend",
         "authgate.backends.basic.BasicBackend",
     ],
     # Magic links: valid for 15 minutes, once (`manage.py authgate link alice`).
