@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,17 +90,18 @@ def register_public_key(
     """Store a client's public key for ``algorithm`` (validated) and return the row."""
     material = clean_public_key(algorithm, public_key)
     keyid = keyid or new_keyid()
-    with transaction.atomic():
-        if HTTPSignatureKey.objects.filter(keyid=keyid).exists():
-            raise ValidationError(_("This key id is already registered."))
-        return HTTPSignatureKey.objects.create(
-            user=user,
-            algorithm=algorithm,
-            public_key=material,
-            name=name,
-            keyid=keyid,
-            expires=expires,
-        )
+    try:
+        with transaction.atomic():  # the unique index decides, also between racing requests
+            return HTTPSignatureKey.objects.create(
+                user=user,
+                algorithm=algorithm,
+                public_key=material,
+                name=name,
+                keyid=keyid,
+                expires=expires,
+            )
+    except IntegrityError:
+        raise ValidationError(_("This key id is already registered.")) from None
 
 
 def create_hmac_key(

@@ -18,12 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import NoReverseMatch, reverse
 
 from authgate import links
-from authgate.management.subcommands.base import Subcommand
+from authgate.management.subcommands.base import Subcommand, user_by_username
 
 __all__ = ["SUBCOMMANDS"]
 
@@ -70,13 +69,7 @@ def build_url(*, base: str, token: str, scope: str, url: str | None) -> str:
 
 
 def handle(command: BaseCommand, **options: Any) -> None:
-    user_model = get_user_model()
-    try:
-        user = user_model._default_manager.get_by_natural_key(options["username"])
-    except user_model.DoesNotExist:
-        raise CommandError(f"No user {options['username']!r}.") from None
-    if not user.is_active:
-        raise CommandError(f"User {options['username']!r} is inactive.")
+    user = user_by_username(options["username"], active=True)
     scope = options["scope"] or ""
     token = links.get_token(user, scope)
     url = build_url(base=options["base"], token=token, scope=scope, url=options["url"])

@@ -14,11 +14,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from authgate import scoped
-from authgate.management.subcommands.base import Subcommand
+from authgate.management.subcommands.base import Subcommand, user_by_username
 
 __all__ = ["SUBCOMMANDS", "parse_allow", "parse_duration"]
 
@@ -74,13 +73,7 @@ def add_arguments(parser: CommandParser) -> None:
 
 
 def handle(command: BaseCommand, **options: Any) -> None:
-    user_model = get_user_model()
-    try:
-        user = user_model._default_manager.get_by_natural_key(options["username"])
-    except user_model.DoesNotExist:
-        raise CommandError(f"No user {options['username']!r}.") from None
-    if not user.is_active:
-        raise CommandError(f"User {options['username']!r} is inactive.")
+    user = user_by_username(options["username"], active=True)
     try:
         endpoints = parse_allow(options["allow"])
         max_age = parse_duration(options["max_age"]) if options["max_age"] is not None else None

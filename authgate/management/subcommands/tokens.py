@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -22,19 +21,11 @@ from django.utils import timezone
 from authgate import tokens
 from authgate.conf import settings
 from authgate.core import opaque
-from authgate.management.subcommands.base import Subcommand
+from authgate.management.subcommands.base import Subcommand, user_by_username
 from authgate.models import APIToken
 from authgate.token_validation import expiry
 
 __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
-
-
-def _user(username: str) -> Any:
-    model = get_user_model()
-    try:
-        return model._default_manager.get_by_natural_key(username)
-    except model.DoesNotExist:
-        raise CommandError(f"No user {username!r}.") from None
 
 
 def _token(ref: str) -> APIToken:
@@ -106,7 +97,7 @@ def _issue_arguments(parser: CommandParser) -> None:
 
 
 def _issue(command: BaseCommand, **options: Any) -> None:
-    user = _user(options["username"])
+    user = user_by_username(options["username"])
     policy = None
     if options["policy"]:
         try:
@@ -142,7 +133,7 @@ def _list(command: BaseCommand, **options: Any) -> None:
     now = timezone.now()
     rows = APIToken.objects.select_related("user").order_by("created", "pk")
     if options["user"]:
-        rows = rows.filter(user=_user(options["user"]))
+        rows = rows.filter(user=user_by_username(options["user"]))
     if not options["all"]:
         rows = rows.live(now)
     command.stdout.write(
@@ -180,7 +171,7 @@ def _revoke_all_arguments(parser: CommandParser) -> None:
 
 
 def _revoke_all(command: BaseCommand, **options: Any) -> None:
-    user = _user(options["username"])
+    user = user_by_username(options["username"])
     count = tokens.revoke_all(user, options["reason"])
     command.stdout.write(
         f"Revoked {count} API token(s) of {user.get_username()}, and every signed scoped "
