@@ -14,7 +14,8 @@ Use it exactly like Django's::
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import redis as django_redis
 
@@ -22,6 +23,12 @@ __all__ = ["RedisCache"]
 
 
 class _ReusingClient(django_redis.RedisCacheClient):
+    if TYPE_CHECKING:  # Django's private members, which django-stubs does not describe
+        _client: Callable[..., Any]
+
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+        def _get_connection_pool(self, write: bool) -> Any: ...
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}

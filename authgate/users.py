@@ -79,7 +79,14 @@ def _user_lookup(model: type[Model], field: str) -> CompiledLookup:
     )
 
 
+@functools.cache
+def _user_model() -> type[Model]:
+    """``get_user_model()``, resolved once (again after a settings change)."""
+    return get_user_model()
+
+
 on_reload(_user_lookup.cache_clear)
+on_reload(_user_model.cache_clear)
 
 
 def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
@@ -88,7 +95,7 @@ def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
     The query is compiled once (:mod:`authgate.fastquery`); a value the field cannot hold
     (a garbled id) is simply "no such user".
     """
-    model = get_user_model()
+    model = _user_model()
     try:
         user = _user_lookup(model, field).get(value)
     except (ValueError, TypeError, OverflowError, ValidationError):

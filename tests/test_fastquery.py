@@ -81,3 +81,155 @@ def test_samples_must_differ():
     )
     with pytest.raises(ValueError, match="samples must differ"):
         lookup.get(_samples(model)[0])
+
+
+# --- the direct path: same rows, same instances, Django's checks and errors ---------------
+
+
+def _token_lookup():
+    from authgate.backends.tokens import _compiled_lookup
+
+    return _compiled_lookup()
+
+
+def _issue_rich_token(user):
+    from datetime import timedelta
+
+    from authgate import tokens
+
+    token, _plaintext = tokens.issue(
+        user,
+        name="rich",
+        note="a note",
+        policy={"resources": {"*": {"allow": ["GET"], "block": ["*"]}}},
+        allowed_ips=["10.0.0.0/8"],
+        expires_in=timedelta(days=3),
+        extra_data={"k": [1, 2]},
+    )
+    from django.utils import timezone
+
+    from authgate.models import APIToken
+
+    APIToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+    return token
+
+
+def _same_instance(found, expected):
+    assert type(found) is type(expected)
+    assert set(vars(found)) == set(vars(expected))
+    for name, value in vars(expected).items():
+        if name != "_state":
+            assert vars(found)[name] == value, name
+            assert type(vars(found)[name]) is type(value), name
+    assert found._state.adding is False
+    assert found._state.db == expected._state.db
+
+
+def test_direct_path_builds_what_the_orm_builds(make_user):
+    from authgate.models import APIToken
+
+    alice = make_user("alice", "pw", email="a@example.com")
+    token = _issue_rich_token(alice)
+    expected = APIToken.objects.select_related("user").get(pk=token.pk)
+    found = _token_lookup().get(token.digest)
+    root = _token_lookup()._compiled("default").root
+    assert root.plain and root.children[0].plain  # built without from_db
+    _same_instance(found, expected)
+    _same_instance(found.user, expected.user)
+    assert found.expires.utcoffset() is not None
+    assert found.policy == token.policy
+    assert found.extra_data == {"k": [1, 2]}
+
+
+def test_empty_json_values_are_new_objects(make_user):
+    from authgate import tokens
+
+    token, _plaintext = tokens.issue(make_user("alice", "pw"))
+    first = _token_lookup().get(token.digest)
+    first.policy["mutated"] = True
+    first.allowed_ips.append("x")
+    second = _token_lookup().get(token.digest)
+    assert second.policy == {}
+    assert second.allowed_ips == []
+
+
+def test_direct_path_when_nothing_observes(make_user, monkeypatch):
+    from authgate import fastquery
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    direct = []
+    real = fastquery._fetchone
+    monkeypatch.setattr(fastquery, "_fetchone", lambda *args: direct.append(args) or real(*args))
+    assert _token_lookup().get(token.digest).pk == token.pk
+    assert len(direct) == 1
+
+
+def test_execute_wrappers_see_the_query(make_user):
+    from django.db import connection
+
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert _token_lookup().get(token.digest).pk == token.pk
+    assert len(seen) == 1
+
+
+def test_database_errors_are_django_errors_on_the_direct_path(make_user):
+    from django.db import DatabaseError
+
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    lookup = _token_lookup()
+    lookup.get(token.digest)
+    compiled = lookup._compiled("default")
+    compiled.native_sql = "SELECT * FROM authgate_no_such_table"
+    try:
+        with pytest.raises(DatabaseError):
+            lookup.get(token.digest)
+    finally:
+        lookup.reset()
+
+
+def test_init_signal_receivers_get_from_db(user_lookup, make_user):
+    from django.db.models.signals import post_init
+
+    alice = make_user("alice", "pw")
+    model = get_user_model()
+    user_lookup.get(alice.pk)  # compiled before the receiver exists
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=model)
+    try:
+        found = user_lookup.get(alice.pk)
+    finally:
+        post_init.disconnect(receiver, sender=model)
+    assert seen == [found]
+    assert user_lookup.get(alice.pk) is not None
+    assert len(seen) == 1
+
+
+def test_time_zone_settings_recompile(make_user):
+    from django.test import override_settings
+
+    from authgate.models import APIToken
+
+    token = _issue_rich_token(make_user("alice", "pw"))
+    assert _token_lookup().get(token.digest).created.utcoffset() is not None
+    with override_settings(USE_TZ=False):
+        expected = APIToken.objects.select_related("user").get(pk=token.pk)
+        found = _token_lookup().get(token.digest)
+        assert found.created.utcoffset() is None
+        _same_instance(found, expected)
+    assert _token_lookup().get(token.digest).created.utcoffset() is not None

@@ -19,11 +19,13 @@ enforces on every request.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hmac
 import ipaddress
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -79,8 +81,8 @@ SESSION_KIND = "api_token"
 _RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
 
 
-def _format_date(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _format_date(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
 
 
 # --- the one query ----------------------------------------------------------------------
@@ -88,8 +90,9 @@ def _format_date(value: datetime) -> str:
 
 @functools.cache
 def _compiled_lookup() -> CompiledLookup:
+    # ``digest`` is unique: no ORDER BY (PostgreSQL would plan and run a sort of one row).
     return CompiledLookup(
-        lambda value: APIToken.objects.select_related("user").filter(digest=value),
+        lambda value: APIToken.objects.select_related("user").filter(digest=value).order_by(),
         samples=("0" * 64, "1" * 64),
         prepare=field_preparer(APIToken, "digest"),
         model=APIToken,
@@ -139,12 +142,40 @@ def _scope_policy(scopes: tuple[str, ...]) -> Policy:
     return Policy.from_scopes(scopes)
 
 
-def restrictions_for(token: APIToken) -> Policy | None:
-    """The token's policy and scopes as one compiled ``Policy`` (``None``: full rights)."""
-    policy = compile_djblets(token.policy or None)
-    if token.scopes is not None:
-        policy = policy & _scope_policy(tuple(token.scopes))
+def _compile_restrictions(policy_data: Any, scopes: Any) -> Policy | None:
+    policy = compile_djblets(policy_data or None)
+    if scopes is not None:
+        policy = policy & _scope_policy(tuple(scopes))
     return None if policy.is_unrestricted else policy
+
+
+#: Compiled restrictions per token id: ``(policy, scopes, compiled)``, the first two as
+#: compiled. An entry is used only while the row still holds equal values, so an edit in
+#: the admin takes effect on the next request; JSON values compare exactly here (a valid
+#: policy and scope list hold only strings, lists and objects). Bounded: oldest out first.
+_restrictions: dict[Any, tuple[Any, Any, Policy | None]] = {}
+_RESTRICTIONS_MAX = 4096
+_restrictions_lock = threading.Lock()
+
+
+def restrictions_for(token: APIToken) -> Policy | None:
+    """The token's policy and scopes as one compiled ``Policy`` (``None``: full rights).
+
+    Compiled once per token and content of its policy and scopes (a bounded cache): the
+    per-request cost is two comparisons, not a canonical JSON dump and an intersection.
+    """
+    policy_data, scopes = token.policy, token.scopes
+    if not policy_data and scopes is None:
+        return None
+    entry = _restrictions.get(token.pk)
+    if entry is not None and entry[0] == policy_data and entry[1] == scopes:
+        return entry[2]
+    compiled = _compile_restrictions(policy_data, scopes)
+    with _restrictions_lock:
+        while len(_restrictions) >= _RESTRICTIONS_MAX:
+            del _restrictions[next(iter(_restrictions))]
+        _restrictions[token.pk] = (copy.deepcopy(policy_data), copy.deepcopy(scopes), compiled)
+    return compiled
 
 
 @functools.lru_cache(maxsize=1024)
@@ -160,6 +191,7 @@ def _ip_allowed(allowed: Iterable[str], ip: str) -> bool:
 
 
 on_reload(_compiled_lookup.cache_clear)
+on_reload(_restrictions.clear)
 
 
 # --- checks -----------------------------------------------------------------------------

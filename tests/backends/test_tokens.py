@@ -142,6 +142,21 @@ def test_djblets_policy_is_enforced(client, user):
     assert response.json()["error"] == "insufficient_scope"
 
 
+def test_policy_edits_apply_on_the_next_request(client, user):
+    """Compiled restrictions are cached per token, but never outlive the row's values."""
+    read_only = {"resources": {"*": {"allow": ["GET", "HEAD"], "block": ["*"]}}}
+    row, plaintext = issue(user, policy=read_only)
+    post = {"data": '{"title": "x"}', "content_type": "application/json", **bearer(plaintext)}
+    assert client.post("/api/notes/", **post).status_code == 403
+    APIToken.objects.filter(pk=row.pk).update(policy={})
+    assert client.post("/api/notes/", **post).status_code == 201
+    APIToken.objects.filter(pk=row.pk).update(policy=read_only)
+    assert client.post("/api/notes/", **post).status_code == 403
+    read_only["resources"]["*"]["allow"].append("POST")  # the cache keeps its own copy
+    APIToken.objects.filter(pk=row.pk).update(policy=read_only)
+    assert client.post("/api/notes/", **post).status_code == 201
+
+
 def test_policy_by_url_name_and_object_id(client, user):
     policy = {"resources": {"note-detail": {"*": {"block": ["*"]}, "7": {"allow": ["GET"]}}}}
     _row, plaintext = issue(user, policy=policy)

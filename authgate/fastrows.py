@@ -1,0 +1,203 @@
+"""Rows into model instances, as the ORM makes them, with fewer calls (for :mod:`fastquery`).
+
+* **Converting.** The converters Django would apply; SQLite's datetime converter and
+  ``JSONField``'s (without a custom decoder) are replaced by equivalents with fewer calls
+  (``USE_TZ`` and the connection's zone are read when compiling; a change recompiles).
+* **Building.** On Django 5.2, ``Model.from_db`` runs ``__init__``, which for a full row
+  only sends ``pre_init``/``post_init`` and sets each attribute. When the model does not
+  override ``from_db``, ``__init__``, ``__new__`` or ``__setattr__``, no field has a custom
+  attribute descriptor, and neither signal has a receiver for the model, the instance is
+  built by filling ``__dict__``: the same instance, without the calls. Otherwise (or on
+  another Django version) ``from_db`` is used, as the ORM would. Related rows are set with
+  Django's own ``RelatedPopulator`` setters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import django
+from django.conf import settings as django_settings
+from django.db.models import JSONField, Model
+from django.db.models.base import ModelState
+from django.db.models.expressions import Col
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import ModelSignal, post_init, pre_init
+from django.dispatch.dispatcher import NO_RECEIVERS
+from django.utils.dateparse import parse_datetime
+
+__all__ = ["Converter", "Node", "Row", "faster_converter", "related_node"]
+
+Converter = Callable[[Any, Any, Any], Any]
+Row = Sequence[Any]
+
+#: The Django versions whose ``Model.from_db``/``__init__`` the direct build reproduces;
+#: on any other, instances come from ``from_db`` until the build is checked against it.
+_BUILD_VERIFIED = django.VERSION[:2] == (5, 2)
+#: Attribute descriptors that store a loaded value in ``__dict__`` and do nothing else.
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+# --- building instances -----------------------------------------------------------------
+
+
+class Node:
+    """How one model instance is built from a slice of the row, with its related rows."""
+
+    __slots__ = ("attnames", "children", "end", "model", "pk_index", "plain", "populator", "start")
+
+    def __init__(
+        self,
+        model: type[Model],
+        start: int,
+        end: int,
+        attnames: list[str],
+        children: list[Node],
+        populator: Any = None,
+    ) -> None:
+        self.model = model
+        self.start = start
+        self.end = end
+        self.attnames = attnames
+        self.children = children
+        #: Django's ``RelatedPopulator`` for a select_related row (``None`` at the root).
+        self.populator = populator
+        self.pk_index = attnames.index(model._meta.pk_fields[0].attname)
+        self.plain = _plain_model(model, attnames)
+
+    def build(self, alias: str, row: Row) -> Model:
+        values = row[self.start : self.end]
+        model = self.model
+        if self.plain and _quiet(pre_init, model) and _quiet(post_init, model):
+            # What Model.from_db → Model.__init__ leave behind, minus the calls.
+            instance = model.__new__(model)
+            state = ModelState()
+            state.adding = False
+            state.db = alias
+            attributes = instance.__dict__
+            attributes["_state"] = state
+            attributes.update(zip(self.attnames, values, strict=True))
+        else:
+            instance = model.from_db(alias, self.attnames, values)
+        for child in self.children:
+            child.populate(alias, row, instance)
+        return instance
+
+    def populate(self, alias: str, row: Row, parent: Model) -> None:
+        """Django's ``RelatedPopulator.populate``, building with :meth:`build`."""
+        populator = self.populator
+        if populator.reorder_for_init is not None:  # a parent link's columns: Django's way
+            populator.populate(row, parent)
+            return
+        related = None if row[self.start + self.pk_index] is None else self.build(alias, row)
+        populator.local_setter(parent, related)
+        if related is not None:
+            populator.remote_setter(related, parent)
+
+
+def related_node(populator: Any) -> Node:
+    """The :class:`Node` for one of Django's ``RelatedPopulator`` objects."""
+    direct = populator.reorder_for_init is None
+    return Node(
+        populator.model_cls,
+        populator.cols_start if direct else 0,
+        populator.cols_end if direct else 0,
+        populator.init_list,
+        [related_node(child) for child in populator.related_populators],
+        populator,
+    )
+
+
+def _plain_model(model: type[Model], attnames: list[str]) -> bool:
+    """Whether ``from_db`` for a full row of ``model`` only sets attributes (and signals)."""
+    if not _BUILD_VERIFIED:
+        return False
+    if attnames != [field.attname for field in model._meta.concrete_fields]:
+        return False  # deferred fields: Model.from_db fills them in
+    if getattr(model.from_db, "__func__", None) is not getattr(Model.from_db, "__func__", None):
+        return False
+    mro = model.__mro__
+    if (
+        model.__new__ is not object.__new__
+        or model.__setattr__ is not object.__setattr__
+        or model.__init__ is not Model.__init__  # type: ignore[misc]
+        # Model.__init__ ends with super().__init__(): nothing may sit behind it.
+        or any("__init__" in vars(klass) for klass in mro[mro.index(Model) + 1 : -1])
+    ):
+        return False
+    for attname in attnames:
+        for klass in mro:
+            if attname in vars(klass):
+                if type(vars(klass)[attname]) not in _PLAIN_DESCRIPTORS:
+                    return False
+                break
+    return True
+
+
+def _quiet(signal: ModelSignal, sender: type[Model]) -> bool:
+    """No receiver of ``signal`` for ``sender`` (the check ``Signal.send`` makes first)."""
+    if not signal.receivers or signal.sender_receivers_cache.get(sender) is NO_RECEIVERS:
+        return True
+    return not signal.has_listeners(sender)
+
+
+# --- converting values ------------------------------------------------------------------
+
+
+def _sqlite_datetime(tz: Any) -> Converter:
+    """SQLite's ``convert_datetimefield_value`` with ``USE_TZ`` and the zone read once."""
+    fromisoformat = datetime.fromisoformat
+
+    def convert(value: Any, expression: Any, connection: Any) -> Any:
+        if value is not None:
+            if not isinstance(value, datetime):
+                try:
+                    value = fromisoformat(value)
+                except ValueError:
+                    value = parse_datetime(value)
+            if tz is not None and value.utcoffset() is None:
+                value = value.replace(tzinfo=tz)
+        return value
+
+    return convert
+
+
+_EMPTY_JSON: dict[str, Callable[[], Any]] = {"{}": dict, "[]": list}
+
+
+def _json(value: Any, expression: Any, connection: Any) -> Any:
+    """``JSONField.from_db_value`` without a custom decoder, for a plain column."""
+    if value is None:
+        return value
+    empty = _EMPTY_JSON.get(value) if isinstance(value, str) else None
+    if empty is not None:
+        return empty()  # a new object each time: callers may mutate it
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def faster_converter(converter: Converter, expression: Any, connection: Any) -> Converter:
+    """An equivalent of ``converter`` with fewer calls, or ``converter`` itself."""
+    func = getattr(converter, "__func__", None)
+    owner = getattr(converter, "__self__", None)
+    if connection.vendor == "sqlite" and owner is connection.ops:
+        from django.db.backends.sqlite3.operations import DatabaseOperations
+
+        if func is DatabaseOperations.convert_datetimefield_value:
+            return _sqlite_datetime(connection.timezone if django_settings.USE_TZ else None)
+    target = getattr(expression, "target", None)
+    if (
+        func is JSONField.from_db_value
+        and owner is target
+        and isinstance(target, JSONField)
+        and target.decoder is None
+        and type(expression) is Col
+    ):
+        return _json
+    return converter
