@@ -10,6 +10,7 @@ with a message fit for the person who asked.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ from authgate.token_validation import (
     parse_duration,
 )
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "CREDENTIAL_KIND",
     "DEFAULT",
@@ -57,6 +60,7 @@ __all__ = [
     "cache_key",
     "INVALIDATED",
     "forget_cached",
+    "TokenCacheUnreachable",
 ]
 
 #: ``TokenEvent.credential_kind`` of API tokens.
@@ -78,15 +82,43 @@ def cache_key(token_digest: str) -> str:
 INVALIDATED = "authgate:invalidated"
 
 
+class TokenCacheUnreachable(RuntimeError):
+    """The database change was made, but the token cache could not be told.
+
+    While the cache is down, lookups ask the database, which already refuses the token.
+    When the cache comes back it may still hold the row as it was: run the same revocation
+    again then (``revoke`` and ``revoke_all`` re-send the invalidation even for tokens
+    already revoked), or wait ``TOKEN_CACHE_TIMEOUT`` for the entry to expire.
+    """
+
+
+def cached_lookups() -> bool:
+    """Whether token lookups go through the cache (``TOKEN_CACHE_TIMEOUT``)."""
+    return bool(settings.TOKEN_CACHE_TIMEOUT)
+
+
 def forget_cached(tokens: Iterable[APIToken]) -> None:
-    """Drop rows from the lookup cache, so every worker sees a change at once."""
-    if not settings.TOKEN_CACHE_TIMEOUT:
+    """Drop rows from the lookup cache, so every worker sees a change at once.
+
+    Raises :class:`TokenCacheUnreachable` if the cache cannot be written.
+    """
+    if not cached_lookups():
         return
     keys = [cache_key(token.digest) for token in tokens]
-    if keys:
+    if not keys:
+        return
+    try:
         caches[settings.CACHE].set_many(
             dict.fromkeys(keys, INVALIDATED), settings.TOKEN_CACHE_TIMEOUT
         )
+    except Exception as exc:  # redis-py's ConnectionError/TimeoutError, or any backend's
+        raise TokenCacheUnreachable(
+            _(
+                "The database change is made, but the token cache could not be told "
+                "(%(error)s). Run it again once the cache is back."
+            )
+            % {"error": type(exc).__name__}
+        ) from exc
 
 
 # --- issuing ----------------------------------------------------------------------------
@@ -199,9 +231,10 @@ def revoke(
         .update(revoked_at=now, revoked_reason=reason)
     )
     if not updated:
+        # Already revoked: tell the cache again, in case it was unreachable the first time.
+        forget_cached([token])
         return False
     token.revoked_at, token.revoked_reason = now, reason
-    forget_cached([token])
     audit.record(
         TokenEvent.Kind.REVOKED,
         credential_kind=CREDENTIAL_KIND,
@@ -213,6 +246,7 @@ def revoke(
         by=str(by.pk) if getattr(by, "pk", None) is not None else None,
     )
     token_revoked.send(sender=APIToken, token=token, reason=reason)
+    forget_cached([token])  # last: if the cache is down, the revocation is still recorded
     return True
 
 
@@ -237,10 +271,12 @@ def revoke_all(user: Any, reason: str = "", *, request: HttpRequest | None = Non
             for token in tokens
         )
         bump_generation(user)
-    forget_cached(tokens)
     for token in tokens:
         token.revoked_at, token.revoked_reason = now, reason
         token_revoked.send(sender=APIToken, token=token, reason=reason)
+    # Every token of the user, not only those revoked now: a re-run after a cache outage
+    # re-sends the invalidations the first run could not.
+    forget_cached(APIToken.objects.filter(user=user).only("digest") if cached_lookups() else ())
     return len(tokens)
 
 
@@ -312,9 +348,14 @@ def rotate(
             new=new.display_prefix,
             overlap_seconds=int(overlap.total_seconds()),
         )
-    forget_cached([old])
     token.revoked_at, token.revoked_reason = ends, reason
     token_rotated.send(sender=APIToken, old=token, new=new, overlap=overlap)
+    try:
+        forget_cached([old])
+    except TokenCacheUnreachable:
+        # Not raised: the caller would lose the new token's only plaintext. The old row's
+        # cached copy ends with TOKEN_CACHE_TIMEOUT; revoke(old) re-sends the invalidation.
+        logger.error("Token %s rotated, but the token cache was unreachable", old.display_prefix)
     return new, plaintext
 
 

@@ -21,6 +21,7 @@ from django.db import OperationalError, connections
 from django.test import override_settings
 
 from authgate import links, scoped, tokens
+from authgate.models import TokenEvent
 from tests.reliability.conftest import WHOAMI, authgate_settings, client, count, outcome
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,31 @@ def test_cache_down_with_the_token_cache_asks_the_database(alice):
             401,
             "revoked_token",
         )
+
+
+def test_revoking_during_a_cache_outage_is_recorded_and_can_be_resent(alice):
+    """revoke() with the token cache unreachable: the database change stands (and refuses
+    the token while the cache is down), the caller is told, and running it again once the
+    cache is back drops the entry the outage left behind."""
+    pytest.importorskip("redis")
+    row, plaintext = tokens.issue(alice)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
+    with authgate_settings(TOKEN_CACHE_TIMEOUT=60):
+        assert send(WHOAMI[0], bearer)[0] == 200  # now in the cache
+        with override_settings(CACHES=CLOSED_REDIS):
+            with pytest.raises(tokens.TokenCacheUnreachable, match="Run it again"):
+                tokens.revoke(row, "leaked")
+            assert send(WHOAMI[0], bearer) == (401, "revoked_token")
+        row.refresh_from_db()
+        assert row.is_revoked() and row.revoked_reason == "leaked"
+        assert TokenEvent.objects.filter(
+            kind=TokenEvent.Kind.REVOKED, credential_id=row.display_prefix
+        ).exists()
+        # The cache is back, still holding the row as it was before the outage: the reason
+        # the error says "run it again". The re-run re-sends the invalidation.
+        assert send(WHOAMI[0], bearer)[0] == 200
+        assert tokens.revoke(row, "leaked") is False
+        assert send(WHOAMI[0], bearer) == (401, "revoked_token")
 
 
 def test_cache_down_on_request_a_link_is_refused(alice):

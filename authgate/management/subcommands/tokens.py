@@ -160,7 +160,11 @@ def _revoke_arguments(parser: CommandParser) -> None:
 
 def _revoke(command: BaseCommand, **options: Any) -> None:
     token = _token(options["token"])
-    if not tokens.revoke(token, options["reason"]):
+    try:
+        revoked = tokens.revoke(token, options["reason"])
+    except tokens.TokenCacheUnreachable as exc:
+        raise CommandError(f"{token.display_prefix} is revoked in the database. {exc}") from None
+    if not revoked:
         raise CommandError(f"{token.display_prefix} was already revoked.")
     command.stdout.write(f"Revoked {token.display_prefix} ({token.user.get_username()}).")
 
@@ -172,7 +176,11 @@ def _revoke_all_arguments(parser: CommandParser) -> None:
 
 def _revoke_all(command: BaseCommand, **options: Any) -> None:
     user = user_by_username(options["username"])
-    count = tokens.revoke_all(user, options["reason"])
+    try:
+        count = tokens.revoke_all(user, options["reason"])
+    except tokens.TokenCacheUnreachable as exc:
+        name = user.get_username()
+        raise CommandError(f"{name}'s tokens are revoked in the database. {exc}") from None
     command.stdout.write(
         f"Revoked {count} API token(s) of {user.get_username()}, and every signed scoped "
         f"token and magic link issued to them."
