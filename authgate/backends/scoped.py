@@ -98,6 +98,12 @@ def _compiled_restrictions(endpoints: tuple[Any, ...], scopes: tuple[str, ...] |
 on_reload(_verify.cache_clear)
 
 
+def _invalid() -> AuthenticationFailed:
+    # One answer for a forgery and for a missing or inactive user: no enumeration. Built
+    # only when refusing (translating the message on every request costs microseconds).
+    return AuthenticationFailed(INVALID_TOKEN, _("Invalid or unknown token."))
+
+
 class ScopedTokenBackend(AuthorizationHeaderBackend):
     """Signed, stateless, short-lived tokens limited to methods and endpoints."""
 
@@ -151,16 +157,15 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
         return {"token": values[0], "source": "query"}
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
-        invalid = AuthenticationFailed(INVALID_TOKEN, _("Invalid or unknown token."))
         claims = verified_claims(credentials["token"])
         if claims is None:
-            raise invalid
+            raise _invalid()
         if time.time() >= claims.expires_at:
             raise AuthenticationFailed(EXPIRED_TOKEN, _("This token has expired."))
         user = load_active_user(claims.user_pk)
         if user is None:
             logger.debug("Refused scoped token: no active user")
-            raise invalid
+            raise _invalid()
         if not check_revocation(
             claims, keyring=keyring(), revocation=revocation_value(user, password=True)
         ):
@@ -171,7 +176,7 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
         except PolicyError:
             # Signed but unusable (issued outside authgate.scoped.issue): refuse, never 500.
             logger.debug("Refused scoped token: endpoints or scopes do not compile")
-            raise invalid from None
+            raise _invalid() from None
         # Whatever the client sent under this name is replaced by the signed value.
         request.META.pop(RECIPIENT_META_KEY, None)
         if claims.recipient is not None:
