@@ -46,7 +46,14 @@ from django.db.models.query import get_related_populators as _get_related_popula
 from django.dispatch import receiver
 
 from authgate.conf import on_reload
-from authgate.fastrows import Node, Row, faster_converter, related_node
+from authgate.fastrows import (
+    Node,
+    Row,
+    ValueConverter,
+    faster_converter,
+    related_node,
+    value_converter,
+)
 
 __all__ = ["CompiledLookup", "field_preparer"]
 
@@ -140,6 +147,7 @@ class _Compiled:
         "root",
         "slots",
         "sql",
+        "value_converters",
     )
 
     def __init__(self, lookup: CompiledLookup, alias: str) -> None:
@@ -179,15 +187,26 @@ class _Compiled:
             [related_node(p) for p in get_related_populators(klass_info, select, alias)],
         )
         columns = [column[0] for column in select]
-        self.converters = [
-            (position, [faster_converter(c, expression, connection) for c in convs], expression)
-            for position, (convs, expression) in compiler.get_converters(columns).items()
-        ]
+        # A column with one known converter gets its one-argument form, skipped for NULL;
+        # any other keeps Django's chain (with fewer calls where known).
+        self.value_converters: list[tuple[int, ValueConverter]] = []
+        self.converters: list[tuple[int, list[Any], Any]] = []
+        for position, (convs, expression) in compiler.get_converters(columns).items():
+            single = value_converter(convs[0], expression, connection) if len(convs) == 1 else None
+            if single is not None:
+                self.value_converters.append((position, single))
+            else:
+                faster = [faster_converter(c, expression, connection) for c in convs]
+                self.converters.append((position, faster, expression))
 
     def convert(self, row: Row) -> Row:
-        if not self.converters:
+        if not self.converters and not self.value_converters:
             return row
         values = list(row)
+        for position, convert in self.value_converters:
+            value = values[position]
+            if value is not None:
+                values[position] = convert(value)
         connection = self.connection
         for position, convs, expression in self.converters:
             value = values[position]

@@ -1,8 +1,10 @@
 """Rows into model instances, as the ORM makes them, with fewer calls (for :mod:`fastquery`).
 
-* **Converting.** The converters Django would apply; SQLite's datetime converter and
-  ``JSONField``'s (without a custom decoder) are replaced by equivalents with fewer calls
-  (``USE_TZ`` and the connection's zone are read when compiling; a change recompiles).
+* **Converting.** The converters Django would apply; SQLite's datetime and boolean
+  converters and ``JSONField``'s (without a custom decoder) are replaced by one-argument
+  equivalents (``USE_TZ`` and the connection's zone are read when compiling; a change
+  recompiles), which are not called at all for a NULL: each of them returns ``None``
+  unchanged, as Django's do.
 * **Building.** On Django 5.2, ``Model.from_db`` runs ``__init__``, which for a full row
   only sends ``pre_init``/``post_init`` and sets each attribute. When the model does not
   override ``from_db``, ``__init__``, ``__new__`` or ``__setattr__``, no field has a custom
@@ -30,9 +32,19 @@ from django.db.models.signals import ModelSignal, post_init, pre_init
 from django.dispatch.dispatcher import NO_RECEIVERS
 from django.utils.dateparse import parse_datetime
 
-__all__ = ["Converter", "Node", "Row", "faster_converter", "related_node"]
+__all__ = [
+    "Converter",
+    "Node",
+    "Row",
+    "ValueConverter",
+    "faster_converter",
+    "related_node",
+    "value_converter",
+]
 
 Converter = Callable[[Any, Any, Any], Any]
+#: A converter of the value alone, for a value that is not ``None`` (NULL stays ``None``).
+ValueConverter = Callable[[Any], Any]
 Row = Sequence[Any]
 
 #: The Django versions whose ``Model.from_db``/``__init__`` the direct build reproduces;
@@ -148,31 +160,35 @@ def _quiet(signal: ModelSignal, sender: type[Model]) -> bool:
 # --- converting values ------------------------------------------------------------------
 
 
-def _sqlite_datetime(tz: Any) -> Converter:
-    """SQLite's ``convert_datetimefield_value`` with ``USE_TZ`` and the zone read once."""
+def _sqlite_datetime(tz: Any) -> ValueConverter:
+    """SQLite's ``convert_datetimefield_value`` with ``USE_TZ`` and the zone read once (for a
+    value that is not ``None``: Django's returns ``None`` unchanged)."""
     fromisoformat = datetime.fromisoformat
 
-    def convert(value: Any, expression: Any, connection: Any) -> Any:
-        if value is not None:
-            if not isinstance(value, datetime):
-                try:
-                    value = fromisoformat(value)
-                except ValueError:
-                    value = parse_datetime(value)
-            if tz is not None and value.utcoffset() is None:
-                value = value.replace(tzinfo=tz)
+    def convert(value: Any) -> Any:
+        if not isinstance(value, datetime):
+            try:
+                value = fromisoformat(value)
+            except ValueError:
+                value = parse_datetime(value)
+        if tz is not None and value.utcoffset() is None:
+            value = value.replace(tzinfo=tz)
         return value
 
     return convert
 
 
+def _sqlite_boolean(value: Any) -> Any:
+    """SQLite's ``convert_booleanfield_value`` (``None`` is neither 1 nor 0: unchanged)."""
+    return bool(value) if value in (1, 0) else value
+
+
 _EMPTY_JSON: dict[str, Callable[[], Any]] = {"{}": dict, "[]": list}
 
 
-def _json(value: Any, expression: Any, connection: Any) -> Any:
-    """``JSONField.from_db_value`` without a custom decoder, for a plain column."""
-    if value is None:
-        return value
+def _json(value: Any) -> Any:
+    """``JSONField.from_db_value`` without a custom decoder, for a plain column (for a value
+    that is not ``None``: Django's returns ``None`` unchanged)."""
     empty = _EMPTY_JSON.get(value) if isinstance(value, str) else None
     if empty is not None:
         return empty()  # a new object each time: callers may mutate it
@@ -182,8 +198,11 @@ def _json(value: Any, expression: Any, connection: Any) -> Any:
         return value
 
 
-def faster_converter(converter: Converter, expression: Any, connection: Any) -> Converter:
-    """An equivalent of ``converter`` with fewer calls, or ``converter`` itself."""
+def value_converter(
+    converter: Converter, expression: Any, connection: Any
+) -> ValueConverter | None:
+    """A one-argument equivalent of ``converter`` for values that are not ``None`` — for
+    converters known to return ``None`` unchanged — else ``None`` (keep Django's)."""
     func = getattr(converter, "__func__", None)
     owner = getattr(converter, "__self__", None)
     if connection.vendor == "sqlite" and owner is connection.ops:
@@ -191,6 +210,8 @@ def faster_converter(converter: Converter, expression: Any, connection: Any) -> 
 
         if func is DatabaseOperations.convert_datetimefield_value:
             return _sqlite_datetime(connection.timezone if django_settings.USE_TZ else None)
+        if func is DatabaseOperations.convert_booleanfield_value:
+            return _sqlite_boolean
     target = getattr(expression, "target", None)
     if (
         func is JSONField.from_db_value
@@ -200,4 +221,16 @@ def faster_converter(converter: Converter, expression: Any, connection: Any) -> 
         and type(expression) is Col
     ):
         return _json
-    return converter
+    return None
+
+
+def faster_converter(converter: Converter, expression: Any, connection: Any) -> Converter:
+    """An equivalent of ``converter`` with fewer calls, or ``converter`` itself."""
+    convert = value_converter(converter, expression, connection)
+    if convert is None:
+        return converter
+
+    def converted(value: Any, expression: Any, connection: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return converted

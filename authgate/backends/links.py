@@ -28,7 +28,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from authgate import links
-from authgate.backends.base import Backend, Credentials, get_authorization
+from authgate.backends.base import Backend, Credentials, get_authorization, query_values
 from authgate.exceptions import EXPIRED_TOKEN, INVALID_REQUEST, INVALID_TOKEN, AuthenticationFailed
 from authgate.identity import Identity
 
@@ -69,7 +69,7 @@ class LinkBackend(Backend):
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         name = links.config().token_name
-        values = request.GET.getlist(name)
+        values = query_values(request, name)
         if not values or handles_links_itself(request):
             return None
         if get_authorization(request) is not None:

@@ -29,7 +29,12 @@ from typing import Any, ClassVar
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from authgate.backends.base import AuthorizationHeaderBackend, Credentials, get_authorization
+from authgate.backends.base import (
+    AuthorizationHeaderBackend,
+    Credentials,
+    get_authorization,
+    query_values,
+)
 from authgate.conf import on_reload, settings
 from authgate.core import headers
 from authgate.core.policy import PolicyError
@@ -136,7 +141,7 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         from_header = super().get_credentials(request)
         name = self.get_query_param()
-        values = request.GET.getlist(name) if name else []
+        values = query_values(request, name) if name else []
         if from_header is not None:
             if values:
                 raise AuthenticationFailed(

@@ -131,15 +131,18 @@ def token68(auth: Authorization) -> str:
     :class:`MalformedHeader` (also when ``auth.error`` is set)."""
     if auth.error is not None:
         raise MalformedHeader(auth.error)
-    key, credentials = auth.scheme_key, auth.credentials
+    credentials = auth.credentials
+    # auth.scheme_key (for the messages) only when refusing: this runs on every request.
     if not credentials:
-        raise MalformedHeader(f"Invalid {key} header. No credentials provided.")
+        raise MalformedHeader(f"Invalid {auth.scheme_key} header. No credentials provided.")
     if " " in credentials or "\t" in credentials:
         raise MalformedHeader(
-            f"Invalid {key} header. Credentials string should not contain spaces."
+            f"Invalid {auth.scheme_key} header. Credentials string should not contain spaces."
         )
     if _TOKEN68_RE.fullmatch(credentials) is None:
-        raise MalformedHeader(f"Invalid {key} header. Credentials contain invalid characters.")
+        raise MalformedHeader(
+            f"Invalid {auth.scheme_key} header. Credentials contain invalid characters."
+        )
     return credentials
 
 
