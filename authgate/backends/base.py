@@ -28,7 +28,13 @@ from authgate.core.redaction import SENSITIVE_CREDENTIALS_RE, clean_credentials_
 from authgate.exceptions import INVALID_REQUEST, AuthenticationFailed
 from authgate.identity import Identity
 
-__all__ = ["Backend", "AuthorizationHeaderBackend", "get_authorization", "query_values"]
+__all__ = [
+    "AuthorizationHeaderBackend",
+    "Backend",
+    "bearer_challenge",
+    "get_authorization",
+    "query_values",
+]
 
 Credentials = Mapping[str, Any]
 
@@ -97,6 +103,22 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} scheme={self.scheme!r}>"
+
+
+# RFC 6750 §3.1 defines three error codes; every other refusal is invalid_token there.
+_RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
+
+
+def bearer_challenge(keyword: str, error: AuthenticationFailed | None = None) -> str:
+    """An RFC 6750 §3 challenge: ``realm``, and ``error``/``error_description``/``scope``
+    only when a credential was presented and refused."""
+    params = {"realm": settings.REALM}
+    if error is not None:
+        params["error"] = _RFC6750_ERRORS.get(error.code, "invalid_token")
+        params["error_description"] = str(error.detail)
+        if error.extra.get("scope"):
+            params["scope"] = error.extra["scope"]
+    return headers.format_challenge(keyword, params)
 
 
 _UNPARSED: Any = object()  # Any, so returning the cached header type-checks

@@ -28,9 +28,8 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest
 
-from authgate.backends.base import AuthorizationHeaderBackend, Credentials
+from authgate.backends.base import AuthorizationHeaderBackend, Credentials, bearer_challenge
 from authgate.conf import settings
-from authgate.core import headers
 from authgate.exceptions import AuthenticationFailed, ServiceUnavailable
 from authgate.identity import Identity
 from authgate.oauth import claims as oauth_claims
@@ -42,9 +41,6 @@ from authgate.oauth.users import user_for_subject
 __all__ = ["OAuthBackend"]
 
 logger = logging.getLogger(__name__)
-
-# RFC 6750 §3.1 defines three error codes; every refused token is invalid_token there.
-_RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
 
 
 def _is_drf_key(token: str) -> bool:
@@ -67,14 +63,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
         self, request: HttpRequest, error: AuthenticationFailed | None = None
     ) -> str | None:
         # Shared with TokenBackend: responses.challenges() keeps one Bearer challenge.
-        params = {"realm": settings.REALM}
-        if error is not None:
-            # RFC 6750 §3: error parameters only when a credential was refused.
-            params["error"] = _RFC6750_ERRORS.get(error.code, "invalid_token")
-            params["error_description"] = str(error.detail)
-            if error.extra.get("scope"):
-                params["scope"] = error.extra["scope"]
-        return headers.format_challenge("Bearer", params)
+        return bearer_challenge("Bearer", error)
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)  # malformed Bearer header: 401

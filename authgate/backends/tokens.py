@@ -38,10 +38,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authgate import audit
-from authgate.backends.base import AuthorizationHeaderBackend, Credentials, get_authorization
+from authgate.backends.base import (
+    AuthorizationHeaderBackend,
+    Credentials,
+    bearer_challenge,
+    get_authorization,
+)
 from authgate.clientip import client_ip
 from authgate.conf import on_reload, settings
-from authgate.core import headers, opaque
+from authgate.core import opaque
 from authgate.core.policy import Policy, compile_djblets
 from authgate.exceptions import (
     EXPIRED_TOKEN,
@@ -76,9 +81,6 @@ DEPRECATED_HEADER = "X-API-Token-Deprecated"
 DRF_KEY_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
 #: The ``kind`` under which a token-started session remembers its token.
 SESSION_KIND = "api_token"
-
-# RFC 6750 §3.1 defines three error codes; expired and revoked tokens are invalid_token.
-_RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
 
 
 def _format_date(value: datetime | None) -> str:
@@ -336,14 +338,7 @@ class TokenBackend(AuthorizationHeaderBackend):
         return tuple(settings.TOKEN_KEYWORDS)
 
     def challenge(self, request: HttpRequest, error: AuthenticationFailed | None = None) -> str:
-        # RFC 6750 §3: no error parameters when the request carried no credentials.
-        params = {"realm": settings.REALM}
-        if error is not None:
-            params["error"] = _RFC6750_ERRORS.get(error.code, "invalid_token")
-            params["error_description"] = str(error.detail)
-            if error.extra.get("scope"):
-                params["scope"] = error.extra["scope"]
-        return headers.format_challenge(self.get_keywords()[0], params)
+        return bearer_challenge(self.get_keywords()[0], error)
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)

@@ -18,7 +18,7 @@ from http_sf.retrofit import retrofit as http_sf_retrofit
 
 from authgate.httpsig.errors import MalformedSignature, VerificationFailed
 from authgate.httpsig.message import Message
-from authgate.httpsig.structured import Component
+from authgate.httpsig.structured import Component, parse_dictionary
 
 __all__ = ["DERIVED_COMPONENTS", "STRUCTURED_FIELDS", "component_value"]
 
@@ -123,12 +123,9 @@ def _dictionary_member(name: str, value: str, key: object) -> str:
     """§2.1.2: the serialised value of member ``key`` of a dictionary field."""
     if not isinstance(key, str):
         raise MalformedSignature('The "key" parameter must be a string.')
-    try:
-        parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
-    except (http_sf.StructuredFieldError, ValueError) as exc:
-        raise VerificationFailed(f"The field {name!r} is not a dictionary: {exc}") from None
-    if not isinstance(parsed, dict):  # pragma: no cover - tltype="dictionary"
-        raise VerificationFailed("Expected a dictionary.")
+    parsed = parse_dictionary(
+        value, f"The field {name!r}", error=VerificationFailed, refuse_duplicates=False
+    )
     if key not in parsed:
         raise VerificationFailed(f"The field {name!r} has no member {key!r}.")
     return ser_item_or_inner_list(parsed[key])

@@ -17,6 +17,7 @@ import http_sf
 
 from authgate.httpsig.errors import DigestMismatch, MalformedSignature
 from authgate.httpsig.message import Message
+from authgate.httpsig.structured import parse_dictionary
 
 __all__ = ["DIGEST_ALGORITHMS", "content_digest", "verify_content_digest", "verify_message_digest"]
 
@@ -34,12 +35,7 @@ def content_digest(body: bytes, algorithm: str = "sha-256") -> str:
 
 def verify_content_digest(value: str, body: bytes) -> None:
     """Raise unless ``value`` (a ``Content-Digest`` field) matches ``body``."""
-    try:
-        parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
-    except (http_sf.StructuredFieldError, ValueError) as exc:
-        raise MalformedSignature(f"Content-Digest is not a valid structured field: {exc}") from None
-    if not isinstance(parsed, dict):  # pragma: no cover - tltype="dictionary"
-        raise MalformedSignature("Expected a dictionary.")
+    parsed = parse_dictionary(value, "Content-Digest", refuse_duplicates=False)
     checked = False
     for algorithm, member in parsed.items():
         compute = DIGEST_ALGORITHMS.get(algorithm)

@@ -25,7 +25,7 @@ import http_sf
 from http_sf.innerlist import ser_innerlist
 from http_sf.item import ser_item
 
-from authgate.httpsig.errors import MalformedSignature
+from authgate.httpsig.errors import MalformedSignature, SignatureError
 
 __all__ = [
     "Component",
@@ -52,17 +52,24 @@ def _refuse_duplicate(key: str, _where: str) -> None:
     raise MalformedSignature(f"The label or parameter {key!r} appears more than once.")
 
 
-def _parse_dictionary(value: str, field: str) -> dict[str, Any]:
+def parse_dictionary(
+    value: str,
+    field: str,
+    *,
+    error: type[SignatureError] = MalformedSignature,
+    refuse_duplicates: bool = True,
+) -> dict[str, Any]:
+    """A dictionary field (RFC 8941 §3.2) parsed, or ``error``. Our own signature fields
+    refuse duplicate keys; other fields follow RFC 8941 (the last one wins)."""
+    options: dict[str, Any] = {"on_duplicate_key": _refuse_duplicate} if refuse_duplicates else {}
     try:
-        parsed = http_sf.parse(
-            value.encode("ascii"), tltype="dictionary", on_duplicate_key=_refuse_duplicate
-        )
+        parsed = http_sf.parse(value.encode("ascii"), tltype="dictionary", **options)
     except MalformedSignature:
         raise
     except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError) as exc:
-        raise MalformedSignature(f"{field} is not a valid structured field: {exc}") from None
+        raise error(f"{field} is not a valid structured field: {exc}") from None
     if not isinstance(parsed, dict):  # pragma: no cover - tltype="dictionary"
-        raise MalformedSignature("Expected a dictionary.")
+        raise error("Expected a dictionary.")
     return parsed
 
 
@@ -180,14 +187,14 @@ def _signature_params(label: str, member: Any) -> SignatureParams:
 
 def parse_signature_input(value: str) -> dict[str, SignatureParams]:
     """All members of a ``Signature-Input`` field value, by label (§4.1)."""
-    parsed = _parse_dictionary(value, "Signature-Input")
+    parsed = parse_dictionary(value, "Signature-Input")
     return {label: _signature_params(label, member) for label, member in parsed.items()}
 
 
 def parse_signatures(value: str) -> dict[str, bytes]:
     """All members of a ``Signature`` field value, by label: the raw signature bytes (§4.2)."""
     result: dict[str, bytes] = {}
-    for label, member in _parse_dictionary(value, "Signature").items():
+    for label, member in parse_dictionary(value, "Signature").items():
         item = member[0] if isinstance(member, tuple) else member
         if not isinstance(item, bytes):
             raise MalformedSignature(f"Signature member {label!r} must be a byte sequence.")

@@ -17,23 +17,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from authgate.models.lifetime import RevocableQuerySet
 
 __all__ = ["HTTPSignatureKey", "HTTPSignatureKeyQuerySet"]
 
 
-class HTTPSignatureKeyQuerySet(models.QuerySet):
-    """Filters by status, relative to ``now`` (default: the current time)."""
-
-    def live(self, now: datetime | None = None) -> HTTPSignatureKeyQuerySet:
-        """Keys that would verify now: not revoked, not expired."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
-            Q(expires__isnull=True) | Q(expires__gt=now),
-        )
+class HTTPSignatureKeyQuerySet(RevocableQuerySet):
+    """Signature keys by status: :meth:`~RevocableQuerySet.live`."""
 
 
 class HTTPSignatureKey(models.Model):

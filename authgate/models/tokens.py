@@ -21,19 +21,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from authgate.models.lifetime import RevocableQuerySet
+
 __all__ = ["APIToken", "APITokenQuerySet"]
 
 
-class APITokenQuerySet(models.QuerySet):
+class APITokenQuerySet(RevocableQuerySet):
     """Filters by status, all relative to ``now`` (default: the current time)."""
-
-    def live(self, now: datetime | None = None) -> APITokenQuerySet:
-        """Tokens that would authenticate now: not revoked, not expired."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
-            Q(expires__isnull=True) | Q(expires__gt=now),
-        )
 
     def unrevoked(self, now: datetime | None = None) -> APITokenQuerySet:
         """Tokens not (yet) revoked, whether expired or not."""
