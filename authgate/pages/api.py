@@ -38,7 +38,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from authgate.chain import request_backends
 from authgate.decorators import auth_required
-from authgate.exceptions import INVALID_REQUEST, AuthgateError, NotAuthenticated
+from authgate.exceptions import (
+    INVALID_REQUEST,
+    AuthgateError,
+    NotAuthenticated,
+    ServiceUnavailable,
+)
 from authgate.models import APIToken
 from authgate.pages import rights
 from authgate.responses import error_response
@@ -50,7 +55,7 @@ from authgate.token_validation import (
     clean_scopes,
     parse_duration,
 )
-from authgate.tokens import issue, revoke, rotate
+from authgate.tokens import TokenCacheUnreachable, issue, revoke, rotate
 
 __all__ = ["serialize", "token_collection", "token_detail", "token_revoke", "token_rotate"]
 
@@ -130,6 +135,9 @@ def _handle(view: Any) -> Any:
             return view(request, *args, **kwargs)  # type: ignore[no-any-return]
         except TokenError as exc:
             error = AuthgateError(INVALID_REQUEST, str(exc))
+        except TokenCacheUnreachable as exc:
+            # The change is made; a retry (DELETE again) re-sends the cache invalidation.
+            error = ServiceUnavailable(detail=str(exc))
         except AuthgateError as exc:
             error = exc
         if error.backend is None and error.status_code == 403:

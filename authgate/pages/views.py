@@ -51,7 +51,7 @@ from authgate.pages.forms import (
     RotateTokenForm,
 )
 from authgate.token_validation import TokenError
-from authgate.tokens import issue, revoke, rotate
+from authgate.tokens import TokenCacheUnreachable, issue, revoke, rotate
 
 # The mint endpoint's "never exceed the minting credential" checks, reused as they are.
 
@@ -284,7 +284,25 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     back = reverse("authgate:tokens") if own else reverse("authgate:tokens-all")
     form = RevokeTokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if revoke(token, form.cleaned_data["reason"], request=request, by=request.user):
+        try:
+            revoked = revoke(token, form.cleaned_data["reason"], request=request, by=request.user)
+        except TokenCacheUnreachable:
+            messages.warning(
+                request,
+                _(
+                    "Revoked %(token)s, but the token cache could not be updated: it may "
+                    "still work for up to %(seconds)s seconds. Once the cache is back, "
+                    "`manage.py authgate revoke %(prefix)s` makes it stop at once."
+                )
+                % {
+                    "token": token,
+                    "seconds": settings.TOKEN_CACHE_TIMEOUT,
+                    "prefix": token.display_prefix,
+                },
+                fail_silently=True,
+            )
+            return HttpResponseRedirect(back)
+        if revoked:
             messages.success(
                 request,
                 _("Revoked %(token)s. It no longer works.") % {"token": token},

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from authgate import scoped
@@ -221,6 +221,27 @@ def test_revoke(client: Client, user: Any, how: str) -> None:
     assert response.json()["status"] == "revoked" and response.json()["revoked_reason"] == "leaked"
     refused = Client().get("/api/whoami/", **bearer(plaintext))
     assert refused.status_code == 401 and refused.json()["error"] == "revoked_token"
+
+
+def test_revoke_with_the_token_cache_down_is_503_then_a_retry_succeeds(
+    client: Client, user: Any, settings: Any
+) -> None:
+    pytest.importorskip("redis")
+    from tests.reliability.test_fail_closed import CLOSED_REDIS
+
+    settings.AUTHGATE = {**settings.AUTHGATE, "TOKEN_CACHE_TIMEOUT": 60}
+    _, auth = manager(user)
+    token, _ = issue(user, name="old")
+    url = f"{URL}{token.pk}/"
+    with override_settings(CACHES=CLOSED_REDIS):
+        response = client.delete(url, **auth)
+    assert response.status_code == 503
+    assert response.json()["error"] == "service_unavailable"
+    assert "Run it again" in response.json()["detail"]
+    token.refresh_from_db()
+    assert token.revoked_at is not None  # made, and the caller was told to retry
+    retry = client.delete(url, **auth)
+    assert retry.status_code == 200 and retry.json()["status"] == "revoked"
 
 
 def test_a_manager_may_revoke_stronger_tokens(client: Client, user: Any) -> None:

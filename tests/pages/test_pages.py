@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from authgate.backends.session import SESSION_CREDENTIAL_KEY
@@ -219,6 +219,24 @@ def test_revoke_asks_then_revokes(alice_client: Client, user: Any) -> None:
     assert token.revoked_reason == "lost it"
     refused = Client().get("/api/whoami/", **bearer(plaintext))
     assert refused.status_code == 401 and refused.json()["error"] == "revoked_token"
+
+
+def test_revoke_with_the_token_cache_down_says_so(
+    alice_client: Client, user: Any, settings: Any
+) -> None:
+    pytest.importorskip("redis")
+    from tests.reliability.test_fail_closed import CLOSED_REDIS
+
+    settings.AUTHGATE = {**settings.AUTHGATE, "TOKEN_CACHE_TIMEOUT": 60}
+    token, _ = issue(user, name="old laptop")
+    with override_settings(CACHES=CLOSED_REDIS):
+        response = alice_client.post(f"/auth/tokens/{token.pk}/revoke/", {"reason": "x"})
+    assert response.status_code == 302  # not a 500: the revocation is made
+    token.refresh_from_db()
+    assert token.revoked_reason == "x"
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "could not be updated" in page and "up to 60 seconds" in page
+    assert f"manage.py authgate revoke {token.display_prefix}" in page
 
 
 def test_other_users_tokens_are_404(alice_client: Client, bob: Any) -> None:
