@@ -36,7 +36,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.signals import setting_changed
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends import utils as backend_utils
 from django.db.backends.base import base as backend_base
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -47,10 +47,13 @@ from django.dispatch import receiver
 
 from authgate.conf import on_reload
 from authgate.fastrows import (
+    Builder,
     Node,
     Row,
     ValueConverter,
+    compile_builder,
     faster_converter,
+    init_quiet,
     related_node,
     value_converter,
 )
@@ -140,8 +143,10 @@ def _fetchone(connection: BaseDatabaseWrapper, sql: str, params: dict[str, Any])
 
 class _Compiled:
     __slots__ = (
+        "builder",
         "connection",
         "converters",
+        "models",
         "native_sql",
         "params",
         "root",
@@ -198,6 +203,14 @@ class _Compiled:
             else:
                 faster = [faster_converter(c, expression, connection) for c in convs]
                 self.converters.append((position, faster, expression))
+        self.models = tuple(self.root.models())
+        self.builder: Builder | None = compile_builder(
+            self.root,
+            len(columns),
+            dict(self.value_converters),
+            {position: (convs, expression) for position, convs, expression in self.converters},
+            connection,
+        )
 
     def convert(self, row: Row) -> Row:
         if not self.converters and not self.value_converters:
@@ -250,7 +263,8 @@ class CompiledLookup:
 
     def get(self, value: Any, *, using: str | None = None) -> Any | None:
         """The one instance whose field equals ``value``, with related rows; else ``None``."""
-        alias = using or router.db_for_read(self.model)
+        # With no routers (and no hints), db_for_read always answers DEFAULT_DB_ALIAS.
+        alias = using or (router.db_for_read(self.model) if router.routers else DEFAULT_DB_ALIAS)
         compiled = self._compiled(alias)
         connection = connections[alias]
         if connection is not compiled.connection:  # a new connection object: recompile
@@ -268,6 +282,9 @@ class CompiledLookup:
                 row = cursor.fetchone()
         if row is None:
             return None
+        builder = compiled.builder
+        if builder is not None and init_quiet(compiled.models):
+            return builder(alias, row)
         return compiled.root.build(alias, compiled.convert(row))
 
     def reset(self) -> None:

@@ -132,8 +132,9 @@ def test_direct_path_builds_what_the_orm_builds(make_user):
     token = _issue_rich_token(alice)
     expected = APIToken.objects.select_related("user").get(pk=token.pk)
     found = _token_lookup().get(token.digest)
-    root = _token_lookup()._compiled("default").root
-    assert root.plain and root.children[0].plain  # built without from_db
+    compiled = _token_lookup()._compiled("default")
+    assert compiled.root.plain and compiled.root.children[0].plain  # built without from_db
+    assert compiled.builder is not None  # by the one generated function
     _same_instance(found, expected)
     _same_instance(found.user, expected.user)
     assert found.expires.utcoffset() is not None
@@ -233,3 +234,52 @@ def test_time_zone_settings_recompile(make_user):
         assert found.created.utcoffset() is None
         _same_instance(found, expected)
     assert _token_lookup().get(token.digest).created.utcoffset() is not None
+
+
+def test_the_generated_builder_builds_what_the_node_walk_builds(user_lookup, make_user):
+    """Both ways of building (one generated function, the per-node walk) agree, for a
+    present and an absent related row."""
+    from django.db import connection
+
+    alice = make_user("alice", "pw", email="a@example.com")
+    bob = make_user("bob", "pw")
+    bump_generation(alice)
+    user_lookup.get(alice.pk)
+    compiled = user_lookup._compiled("default")
+    assert compiled.builder is not None
+    for user in (alice, bob):
+        with connection.cursor() as cursor:
+            params = dict(compiled.params)
+            for slot in compiled.slots:
+                params[slot] = user_lookup.prepare(user.pk, connection)
+            cursor.execute(compiled.sql, params)
+            row = cursor.fetchone()
+        built = compiled.builder("default", row)
+        walked = compiled.root.build("default", compiled.convert(row))
+        _same_instance(built, walked)
+        assert built._state.fields_cache.keys() == walked._state.fields_cache.keys()
+        related = built._state.fields_cache["authgate_state"]
+        if related is None:
+            assert walked._state.fields_cache["authgate_state"] is None
+        else:
+            _same_instance(related, walked._state.fields_cache["authgate_state"])
+            assert related._state.fields_cache["user"] is built  # the reverse side is set too
+
+
+def test_sqlite_datetimes_are_made_aware_as_django_makes_them():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from authgate.fastrows import _sqlite_datetime
+
+    zone = ZoneInfo("Europe/Paris")
+    convert = _sqlite_datetime(zone)
+    ambiguous = datetime(2026, 10, 25, 2, 30, fold=1)  # the clocks go back at 3:00
+    for naive in (ambiguous, ambiguous.replace(fold=0), datetime(2026, 1, 1)):
+        made = convert(naive)
+        assert made == naive.replace(tzinfo=zone)
+        assert (made.fold, made.tzinfo, type(made)) == (naive.fold, zone, datetime)
+        assert made.utcoffset() == naive.replace(tzinfo=zone).utcoffset()
+    aware = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+    assert convert(aware) is aware
+    assert convert("2026-01-01 10:00:00") == datetime(2026, 1, 1, 10, tzinfo=zone)
