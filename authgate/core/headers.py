@@ -43,6 +43,11 @@ _TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _FIELD_VALUE_RE = re.compile(r"[\x21-\x7e \t]*")
 # The scheme candidate: everything up to the first SP/HTAB.
 _SCHEME_RUN_RE = re.compile(r"[^ \t]*")
+# The common header in one match: a scheme, one SP, a token68, nothing else. Whatever it
+# matches passes every check of the general path below, with the same result.
+_SIMPLE_RE = re.compile(
+    rf"([!#$%&'*+\-.^_`|~0-9A-Za-z]{{1,{SCHEME_SCAN_LIMIT}}}) ([A-Za-z0-9\-._~+/]+=*)"
+)
 # RFC 7617 §2: user-id and password MUST NOT contain CTLs. C1 controls (U+0080-U+009F) are
 # refused too: they are controls in Unicode, whichever charset produced them.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -100,6 +105,10 @@ def parse_authorization(value: str | None, *, max_length: int) -> Authorization 
         if not head and not value.strip(_WHITESPACE):
             return None  # huge but blank: the same as absent
         return _malformed(_scheme_run(head), "", "Authorization header is too long.")
+
+    simple = _SIMPLE_RE.fullmatch(value)
+    if simple is not None:
+        return Authorization(scheme=simple[1], credentials=simple[2])
 
     # RFC 9110 §5.5: leading and trailing whitespace is not part of the field value.
     value = value.strip(_WHITESPACE)

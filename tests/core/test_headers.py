@@ -407,3 +407,28 @@ def test_format_challenge_output_is_one_safe_header_line(value: str) -> None:
     ascii_printable = "".join(c for c in value if "\x20" <= c <= "\x7e")
     if value == ascii_printable:
         assert unquoted == value  # printable ASCII survives unchanged
+
+
+@given(headers, st.integers(min_value=0, max_value=300))
+def test_the_one_match_fast_path_answers_as_the_general_path(value: str, max_length: int) -> None:
+    general = _general_path(value, max_length)
+    assert parse(value, max_length=max_length) == general
+
+
+@pytest.mark.parametrize("value", ["Bearer agt_abc", "Basic dXNlcjpwdw==", "Token a.b-c_d~e+f/g="])
+def test_well_formed_headers_take_the_fast_path(value: str) -> None:
+    from authgate.core import headers as module
+
+    assert module._SIMPLE_RE.fullmatch(value) is not None
+    assert parse(value) == _general_path(value, 4096)
+
+
+def _general_path(value: str, max_length: int) -> Authorization | None:
+    from authgate.core import headers as module
+
+    fast = module._SIMPLE_RE
+    module._SIMPLE_RE = re.compile(r"(?!)")  # never matches: every header takes the long way
+    try:
+        return parse(value, max_length=max_length)
+    finally:
+        module._SIMPLE_RE = fast
