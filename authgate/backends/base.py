@@ -144,21 +144,60 @@ _ASGI_GET = vars(ASGIRequest)["GET"]
 
 
 def query_values(request: HttpRequest, name: str) -> list[str]:
-    """``request.GET.getlist(name)``, without building ``request.GET`` for a URL with no query.
+    """``request.GET.getlist(name)``, without building ``request.GET`` when it can be avoided.
 
     Building the ``QueryDict`` costs ~5 µs, and the scoped-token and link backends ask on
-    every request they see, most of which carry no query string. The shortcut is taken only
-    when ``request.GET`` is Django's own lazy attribute, not yet built, and the raw query
-    string it would parse is empty: the answer is then always the empty list ``GET`` gives.
+    every request they see. When ``request.GET`` is Django's own lazy attribute, not yet
+    built, the raw query string is read instead: empty, the answer is ``[]``; short, ASCII
+    and free of ``%`` and ``+`` (nothing for ``parse_qsl`` to decode), splitting it on
+    ``&`` and ``=`` gives exactly what ``QueryDict`` would. Anything else builds ``GET``.
     """
     if "GET" not in vars(request):
         lazy = getattr(type(request), "GET", None)
+        query: str | None = None
         if lazy is _WSGI_GET:
-            if not request.environ.get("QUERY_STRING"):  # type: ignore[attr-defined]
-                return []
-        elif lazy is _ASGI_GET and not request.META.get("QUERY_STRING"):
+            query = request.environ.get("QUERY_STRING", "")  # type: ignore[attr-defined]
+        elif lazy is _ASGI_GET:
+            query = request.META.get("QUERY_STRING", "")
+        if not query and query is not None:
             return []
+        if query is not None and _plain_query(query, name):
+            return _scan_query(query, name)
     return request.GET.getlist(name)
+
+
+#: At most this many fields are scanned by hand; more go to ``QueryDict`` (and its limit).
+_SCAN_FIELDS = 16
+
+
+def _plain_query(query: str, name: str) -> bool:
+    """Whether ``parse_qsl`` would return ``query``'s fields undecoded, within Django's
+    field limit, and ``name`` can only match a whole key."""
+    limit = django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    fields = query.count("&") + 1
+    return (
+        fields <= _SCAN_FIELDS
+        and (limit is None or fields <= limit)
+        and query.isascii()
+        and "%" not in query
+        and "+" not in query
+        and _plain_name(name)
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_name(name: str) -> bool:
+    return bool(name) and name.isascii() and not any(c in name for c in "%+&=")
+
+
+def _scan_query(query: str, name: str) -> list[str]:
+    """``parse_qsl(query, keep_blank_values=True)`` values for ``name``, for a plain query."""
+    prefix = name + "="
+    return [
+        field[len(prefix) :] if field != name else ""
+        for field in query.split("&")
+        if field == name or field.startswith(prefix)
+    ]
 
 
 @functools.lru_cache(maxsize=64)

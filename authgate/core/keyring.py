@@ -126,11 +126,11 @@ class KeyRing:
 
     def _derived(self, index: int, namespace: str) -> bytes:
         cache_key = (index, namespace)
-        with self._lock:
-            derived = self._cache.get(cache_key)
-            if derived is not None:
-                self._cache.move_to_end(cache_key)
-                return derived
+        # A hit is one dict read, atomic without the lock; the lock orders the writes. The
+        # few namespaces in use stay cached; a flood of new ones evicts the oldest first.
+        derived = self._cache.get(cache_key)
+        if derived is not None:
+            return derived
         derived = hashlib.blake2b(
             namespace.encode("utf-8", "surrogatepass"), key=self._roots[index], digest_size=64
         ).digest()

@@ -1,4 +1,4 @@
-"""``query_values``: ``request.GET.getlist`` without parsing an empty query string."""
+"""``query_values``: ``request.GET.getlist`` without building ``GET`` when it can be avoided."""
 
 from __future__ import annotations
 
@@ -75,3 +75,44 @@ def test_scoped_header_and_query_together_are_still_refused(user):
     request = rf.get("/api/notes/", {"TOKEN": token}, HTTP_AUTHORIZATION=f"TmpToken {token}")
     with pytest.raises(AuthenticationFailed):
         authenticate(request, [ScopedTokenBackend()])
+
+
+# --- the hand scan of a plain query string ------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+query_text = st.text(alphabet="TOKENab=&%+;-_.~ 2É\x00", max_size=60)
+names = st.sampled_from(["TOKEN", "sesame", "a", "T=K", "a&b", "a+b", "%41", "É"])
+
+
+@given(query=query_text, name=names)
+def test_any_query_string_answers_as_querydict(query, name):
+    for factory in (rf, arf):
+        request = factory.get("/api/notes/")
+        request.META["QUERY_STRING"] = query  # a WSGI request's META is its environ
+        assert query_values(request, name) == QueryDict(query).getlist(name)
+
+
+def test_a_plain_query_string_is_scanned_without_building_get():
+    request = rf.get("/api/notes/?page=2&TOKEN=abc.def_-~&TOKEN&flag=")
+    assert query_values(request, "TOKEN") == ["abc.def_-~", ""]
+    assert "GET" not in vars(request)
+    assert request.GET.getlist("TOKEN") == ["abc.def_-~", ""]
+
+
+def test_a_long_or_encoded_query_string_builds_get():
+    many = "&".join(f"f{i}=1" for i in range(20)) + "&TOKEN=a"
+    for query in (many, "TOKEN=a%2Bb", "TOKEN=a+b"):
+        request = rf.get(f"/api/notes/?{query}")
+        assert query_values(request, "TOKEN") == QueryDict(query).getlist("TOKEN")
+        assert "GET" in vars(request)
+
+
+def test_djangos_field_limit_still_applies(settings):
+    from django.core.exceptions import TooManyFieldsSent
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    request = rf.get("/api/notes/?a=1&b=2&TOKEN=x")
+    with pytest.raises(TooManyFieldsSent):
+        query_values(request, "TOKEN")
