@@ -250,7 +250,7 @@ def _emit_node(
         value = f"r{node.start + offset}"
         if _stored_by_name(node.model, attname):
             lines.append(f"{indent}{obj}.{attname} = {value}")
-        else:  # a data descriptor (a foreign key's ``_id``): its __set__ is not what from_db does
+        else:  # a foreign key's ``_id``: on a new instance its __set__ only stores the value
             lines.append(f"{indent}{obj}.__dict__[{attname!r}] = {value}")
     for child in node.children:
         child_number = next(counter)
