@@ -1,8 +1,11 @@
 """Django settings for the benchmarks: authgate and the peers side by side, one database.
 
-``BENCH_DB=sqlite`` (default; a file, as in peers.md) or ``postgres`` (127.0.0.1:5432,
-database ``authgate_bench``). Real password hashers: Basic's hashing cost is inherent and
-shown, not hidden.
+``BENCH_DB=sqlite`` (default; a file, as in peers.md), ``postgres`` (127.0.0.1:5432,
+database ``authgate_bench``, Django's defaults: client-side parameter binding, no prepared
+statements) or ``postgres-prepared`` (the same with ``OPTIONS`` ``server_side_binding`` and
+``prepare_threshold``: psycopg prepares a query on the server after its fifth run, for
+every library alike). Real password hashers: Basic's hashing cost is inherent and shown,
+not hidden.
 """
 
 import os
@@ -27,7 +30,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE: list[str] = []  # measure authentication, not the middleware stack
 
-if os.environ.get("BENCH_DB", "sqlite") == "postgres":
+BENCH_DB = os.environ.get("BENCH_DB", "sqlite")
+if BENCH_DB.startswith("postgres"):
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -35,6 +39,11 @@ if os.environ.get("BENCH_DB", "sqlite") == "postgres":
             "PORT": "5432",
             "USER": "postgres",
             "NAME": os.environ.get("BENCH_PG_NAME", "authgate_bench"),
+            "OPTIONS": (
+                {"server_side_binding": True, "prepare_threshold": 5}
+                if BENCH_DB == "postgres-prepared"
+                else {}
+            ),
         }
     }
 else:
