@@ -65,11 +65,14 @@ def test_cache_never_outlives_exp(idp, alice, bearer, configure):
         OAUTH_CLIENT_SECRET=CLIENT_SECRET,
         OAUTH_LEEWAY=0,
     )
-    idp.answers[OPAQUE] = active(exp=int(time.time()) + 1)
+    # exp is whole seconds: at least half a second ahead, so the first request is in time.
+    now = time.time()
+    exp = int(now) + (1 if now % 1 < 0.5 else 2)
+    idp.answers[OPAQUE] = active(exp=exp)
     assert bearer(OPAQUE).status_code == 200
     key = introspection._key(OPAQUE)
     deadline = introspection.active_cache._data[key][0]
-    assert deadline <= time.time() + 1
+    assert deadline <= exp
     time.sleep(max(0.0, deadline - time.time()) + 0.05)
     assert introspection.active_cache.get(key) is None
     response = bearer(OPAQUE)
