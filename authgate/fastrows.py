@@ -49,6 +49,7 @@ __all__ = [
     "compile_builder",
     "faster_converter",
     "init_quiet",
+    "reads_raw_sqlite_text",
     "related_node",
     "value_converter",
 ]
@@ -296,19 +297,28 @@ def _set_cached(name: str, setter: Any, instance: str, value: str) -> str:
 
 def _sqlite_datetime(tz: Any) -> ValueConverter:
     """SQLite's ``convert_datetimefield_value`` with ``USE_TZ`` and the zone read once (for a
-    value that is not ``None``: Django's returns ``None`` unchanged)."""
+    value that is not ``None``: Django's returns ``None`` unchanged).
+
+    It also takes the column's raw value (see :func:`reads_raw_sqlite_text`) and reads it as
+    the driver's ``datetime`` converter would: the value's text through ``parse_datetime``,
+    unparsable text becoming ``None``.
+    """
     fromisoformat = datetime.fromisoformat
     combine = datetime.combine
 
     def convert(value: Any) -> Any:
         if type(value) is not datetime:
             if not isinstance(value, datetime):
+                if type(value) is not str:  # SQLite's converter reads any value as text
+                    value = value.decode() if isinstance(value, bytes) else str(value)
                 try:
                     value = fromisoformat(value)
                 except ValueError:
                     value = parse_datetime(value)
+                    if value is None:
+                        return None
             if tz is not None and value.utcoffset() is None:
-                value = value.replace(tzinfo=tz)
+                value = combine(value, value.time(), tz)
         elif tz is not None and (value.tzinfo is None or value.utcoffset() is None):
             # make_aware's value.replace(tzinfo=tz), in a quarter of the time on CPython
             # 3.11 (same fields, fold and zone; a plain datetime, as replace returns).
@@ -316,6 +326,16 @@ def _sqlite_datetime(tz: Any) -> ValueConverter:
         return value
 
     return convert
+
+
+_SQLITE_DATETIME_CODE = _sqlite_datetime(None).__code__
+
+
+def reads_raw_sqlite_text(convert: Any) -> bool:
+    """Whether ``convert`` is this module's SQLite datetime converter, which reads a raw
+    column value exactly as the driver's registered ``datetime`` converter and Django's
+    ``convert_datetimefield_value`` together would."""
+    return getattr(convert, "__code__", None) is _SQLITE_DATETIME_CODE
 
 
 def _sqlite_boolean(value: Any) -> Any:

@@ -1,7 +1,11 @@
 """The compiled lookup returns what the ORM returns, in one query, for every user model."""
 
+from datetime import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authgate.fastquery import CompiledLookup, field_preparer
 from authgate.models import UserAuthState
@@ -166,6 +170,29 @@ def test_direct_path_when_nothing_observes(make_user, monkeypatch):
     assert len(direct) == 1
 
 
+@pytest.mark.parametrize("how", ["override_settings", "assignment"])
+def test_debug_logs_the_query_however_it_was_turned_on(make_user, how):
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import override_settings
+
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    _token_lookup().get(token.digest)  # DEBUG read (and resolved) while off
+    reset_queries()
+    if how == "assignment":  # no setting_changed signal: read from settings each time
+        debug, settings.DEBUG = settings.DEBUG, True
+        try:
+            assert _token_lookup().get(token.digest).pk == token.pk
+        finally:
+            settings.DEBUG = debug
+    else:
+        with override_settings(DEBUG=True):
+            assert _token_lookup().get(token.digest).pk == token.pk
+    assert [q for q in connection.queries if token.digest in q["sql"]]
+
+
 def test_execute_wrappers_see_the_query(make_user):
     from django.db import connection
 
@@ -198,6 +225,61 @@ def test_database_errors_are_django_errors_on_the_direct_path(make_user):
             lookup.get(token.digest)
     finally:
         lookup.reset()
+
+
+@pytest.mark.django_db(transaction=True)  # the loop's connection must see the token
+def test_the_direct_path_refuses_an_event_loop_as_djangos_cursor_does(make_user, monkeypatch):
+    import asyncio
+
+    from django.core.exceptions import SynchronousOnlyOperation
+    from django.db import connections
+
+    from authgate import fastquery
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    direct = []
+    real = fastquery._fetchone
+    monkeypatch.setattr(fastquery, "_fetchone", lambda *args: direct.append(args) or real(*args))
+
+    async def in_the_loop():
+        # The loop's own connection, connected while allowed: the check must still run.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        assert _token_lookup().get(token.digest).pk == token.pk
+        monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE")
+        try:
+            with pytest.raises(SynchronousOnlyOperation):
+                _token_lookup().get(token.digest)
+        finally:
+            monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+            connections["default"].close()
+
+    asyncio.run(in_the_loop())
+    assert len(direct) == 2  # both on the direct path, not Django's cursor
+
+
+def test_the_direct_path_refuses_a_connection_from_another_thread(make_user):
+    import threading
+
+    from django.db import DatabaseError, connections
+
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    owner_connection = connections["default"]
+    errors = []
+
+    def borrow():
+        connections["default"] = owner_connection  # this thread's handler only
+        try:
+            _token_lookup().get(token.digest)
+        except DatabaseError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=borrow)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and "same thread" in errors[0]
 
 
 def test_init_signal_receivers_get_from_db(user_lookup, make_user):
@@ -283,3 +365,103 @@ def test_sqlite_datetimes_are_made_aware_as_django_makes_them():
     aware = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
     assert convert(aware) is aware
     assert convert("2026-01-01 10:00:00") == datetime(2026, 1, 1, 10, tzinfo=zone)
+
+
+# --- SQLite: columns read without the driver's declared-type lookup ---------------------
+
+
+def _column(model, name):
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(name).column)}"
+
+
+def test_sqlite_columns_skip_the_drivers_declared_type_lookup():
+    from django.db import connection
+
+    from authgate.models import APIToken
+
+    sql = _token_lookup()._compiled("default").sql
+    created, digest = _column(APIToken, "created"), _column(APIToken, "digest")
+    is_active = _column(get_user_model(), "is_active")
+    if connection.vendor != "sqlite":
+        assert f"+{created}" not in sql and f" {created}" in sql  # Django's SQL as it is
+        return
+    assert f"+{created} AS _c" in sql  # datetime: fastrows reads the raw text as the driver
+    assert f"+{digest} AS _c" in sql  # varchar: the driver has no converter for it anyway
+    assert f" {is_active} AS _c" in sql  # bool: keeps the driver's own converter
+
+
+def test_a_converter_the_project_registered_keeps_its_column(make_user, monkeypatch):
+    import sqlite3
+
+    from django.db import connection
+
+    from authgate.models import APIToken
+    from authgate.tokens import issue
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's driver converters")
+    token, _plaintext = issue(make_user("alice", "pw"))
+    monkeypatch.setitem(sqlite3.converters, "VARCHAR", lambda value: value.decode().upper())
+    _token_lookup().reset()
+    try:
+        sql = _token_lookup()._compiled("default").sql
+        assert f" {_column(APIToken, 'digest')} AS _c" in sql
+        assert _token_lookup().get(token.digest).digest == token.digest.upper()
+    finally:
+        monkeypatch.undo()
+        _token_lookup().reset()
+    assert _token_lookup().get(token.digest).digest == token.digest
+
+
+_stored_datetimes = st.datetimes(min_value=datetime(1, 1, 1, 0, 0, 1)).map(
+    lambda value: value.isoformat(sep=" ")
+)
+
+
+@given(
+    st.one_of(
+        _stored_datetimes,  # what Django stores
+        st.datetimes(timezones=st.timezones()).map(str),
+        st.text(max_size=30),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),  # SQLite's INTEGER
+        st.floats(allow_nan=False),
+        st.binary(max_size=30),
+    )
+)
+def test_a_raw_sqlite_datetime_reads_as_the_drivers_converter_and_djangos_do(value):
+    """The same stored value through Django's driver converter and ORM converter, and
+    through fastrows' one converter from the raw value: the same result, or the same error."""
+    import sqlite3
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from django.db.backends.sqlite3.base import Database  # registers Django's converters
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    from authgate.fastrows import _sqlite_datetime
+
+    zone = ZoneInfo("Europe/Paris")
+    ops = DatabaseOperations(SimpleNamespace(timezone=zone))
+    db = sqlite3.connect(":memory:", detect_types=Database.PARSE_DECLTYPES)
+    db.execute("CREATE TABLE t (d datetime)")
+    db.execute("INSERT INTO t VALUES (?)", (value,))
+
+    def outcome(read):
+        try:
+            result = read()
+        except Exception as exc:  # the error type is what is compared
+            return ("raised", type(exc))
+        if isinstance(result, datetime):
+            return (result, result.tzinfo, result.fold)
+        return result
+
+    expected = outcome(
+        lambda: ops.convert_datetimefield_value(
+            db.execute("SELECT d FROM t").fetchone()[0], None, None
+        )
+    )
+    raw = db.execute("SELECT +d FROM t").fetchone()[0]
+    assert outcome(lambda: None if raw is None else _sqlite_datetime(zone)(raw)) == expected
