@@ -34,6 +34,7 @@ __all__ = [
     "generate",
     "OpaqueToken",
     "parse",
+    "is_valid",
     "DIGEST_VERSION",
     "digest",
     "display_prefix",
@@ -55,6 +56,11 @@ _BODY_LENGTH = RANDOM_LENGTH + CHECKSUM_LENGTH  # everything after the underscor
 _MIN_LENGTH = 2 + 1 + _BODY_LENGTH
 _MAX_LENGTH = 10 + 1 + _BODY_LENGTH
 _BODY_RE = re.compile(rf"[{BASE62_ALPHABET}]{{{_BODY_LENGTH}}}")
+#: A whole well-formed token: the prefix (group 1) and the checksum (group 2).
+_TOKEN_RE = re.compile(
+    rf"([a-z][a-z0-9]{{1,9}})_[{BASE62_ALPHABET}]{{{RANDOM_LENGTH}}}"
+    rf"([{BASE62_ALPHABET}]{{{CHECKSUM_LENGTH}}})"
+)
 
 #: Matches a token with any well-formed prefix, e.g. to redact logs. ``re.ASCII`` makes
 #: ``\b`` an ASCII word boundary, so a token glued to a non-ASCII letter is still found.
@@ -92,8 +98,29 @@ def parse(token: str, *, prefixes: Collection[str]) -> OpaqueToken | None:
     checked before anything else looks at the string. Raises ``TypeError`` only if
     ``prefixes`` is a bare string (``"agt"`` would otherwise accept the prefix ``"ag"``).
     """
+    prefix = _accepted_prefix(token, prefixes)
+    return None if prefix is None else OpaqueToken(prefix=prefix, token=token)
+
+
+def is_valid(token: str, *, prefixes: Collection[str]) -> bool:
+    """Whether :func:`parse` would accept ``token``, without building the result (the
+    request path asks this on every call)."""
+    return _accepted_prefix(token, prefixes) is not None
+
+
+def _accepted_prefix(token: str, prefixes: Collection[str]) -> str | None:
+    """``token``'s prefix if :func:`parse` accepts it, else ``None`` (with a debug reason)."""
     if isinstance(prefixes, str):
         raise TypeError("parse() needs a collection of prefixes, not a string")
+    # The common case, a well-formed token of an accepted prefix, in one match; anything
+    # else takes the steps below, which say why it was refused.
+    whole = _TOKEN_RE.fullmatch(token) if type(token) is str else None
+    if (
+        whole is not None
+        and whole[1] in prefixes
+        and hmac.compare_digest(crc32_checksum(token[:-CHECKSUM_LENGTH]), whole[2])
+    ):
+        return whole[1]
     if not isinstance(token, str):
         logger.debug("Rejected opaque token: not a string")
         return None
@@ -118,7 +145,7 @@ def parse(token: str, *, prefixes: Collection[str]) -> OpaqueToken | None:
     if not hmac.compare_digest(crc32_checksum(f"{prefix}_{random_part}"), checksum):
         logger.debug("Rejected opaque token: bad checksum (prefix %r)", prefix)
         return None
-    return OpaqueToken(prefix=prefix, token=token)
+    return prefix
 
 
 # --- digests --------------------------------------------------------------------------

@@ -221,6 +221,28 @@ def test_parse_accepts_every_well_formed_token(random_part: str) -> None:
     assert parse(token, prefixes=PREFIXES) == OpaqueToken("agt", token)
 
 
+near_tokens = st.builds(
+    lambda token, at, char: token if at is None else token[:at] + char + token[at + 1 :],
+    st.builds(
+        make,
+        st.sampled_from(["agt", "ab", "abcdefghij", "zz"]),
+        st.text(alphabet=BASE62_ALPHABET, min_size=36, max_size=36),
+    ),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=45)),
+    st.sampled_from([*"aZ09_-é\u0661 ", "\x00"]),
+)
+
+
+@given(st.one_of(near_tokens, token_like, st.text()))
+def test_the_one_match_fast_path_answers_as_the_checks_do(text: str) -> None:
+    from unittest import mock
+
+    with mock.patch.object(opaque, "_TOKEN_RE", re.compile(r"(?!)()()")):
+        step_by_step = parse(text, prefixes=PREFIXES)
+    assert parse(text, prefixes=PREFIXES) == step_by_step
+    assert opaque.is_valid(text, prefixes=PREFIXES) is (step_by_step is not None)
+
+
 def test_opaque_token_repr_hides_the_secret() -> None:
     token = generate("agt")
     parsed = parse(token, prefixes=PREFIXES)
