@@ -28,6 +28,9 @@ class Case:
     call: Callable[[Any], Any]
     calls: int = 3000
     expect: Callable[[Any], bool] = lambda result: result is not None
+    #: Untimed calls before each timing (at least a tenth of the calls): enough to reach
+    #: the steady state, e.g. every sampled token once, so no periodic write is timed.
+    warm: int = 0
 
 
 def header_request(header: str, path: str = "/") -> Any:
@@ -66,12 +69,23 @@ def floor_case(digests: list[str]) -> Case:
 
 
 def authgate_case(
-    name: str, backend_path: str, requests: Callable[[int], Any], calls: int = 3000
+    name: str,
+    backend_path: str,
+    requests: Callable[[int], Any],
+    calls: int = 3000,
+    warm: int = 0,
 ) -> Case:
     from authgate.chain import authenticate, load_backends
 
     backends = load_backends([backend_path])
-    return Case(name, "authgate", requests, lambda request: authenticate(request, backends), calls)
+    return Case(
+        name,
+        "authgate",
+        requests,
+        lambda request: authenticate(request, backends),
+        calls,
+        warm=warm,
+    )
 
 
 def basic_header(username: str, password: str) -> str:

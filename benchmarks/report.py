@@ -25,6 +25,10 @@ def ratios(part: dict[str, Any]) -> dict[str, float]:
         "DRF token / authgate token": auth["DRF TokenAuthentication"] / token,
         "scoped token - floor (µs)": auth["authgate scoped token"] - floor,
         "magic link - floor (µs)": auth["authgate magic link"] - floor,
+        "API token writing last_used - API token (µs)": auth[
+            "authgate API token, writing last_used"
+        ]
+        - token,
         "full request: authgate / unauthenticated": requests["authgate API token"]
         / requests["unauthenticated"],
         "full request: DRF token / unauthenticated": requests["DRF TokenAuthentication"]
