@@ -96,7 +96,7 @@ def test_concurrent_rotation_makes_one_successor(make_user):
 def hammer_while(revoke: Any, headers: dict[str, str], *, path: str = "/api/whoami/") -> None:
     """Requests from THREADS threads before, during and after ``revoke()``; none that
     started after it returned may succeed."""
-    stop = threading.Event()
+    stop, warmed = threading.Event(), threading.Event()
     done_at: list[float] = []
     log: list[tuple[float, int]] = []  # (start, status)
     lock = threading.Lock()
@@ -108,9 +108,14 @@ def hammer_while(revoke: Any, headers: dict[str, str], *, path: str = "/api/whoa
             status = c.get(path, **headers).status_code
             with lock:
                 log.append((started, status))
+            if status == 200:
+                warmed.set()
 
     def revoker() -> None:
-        time.sleep(0.15)  # let the workers (and the cache) warm up
+        # Let the workers (and the caches) warm up: a cold first request can take longer
+        # than any fixed pause, and then the token would never be seen working.
+        warmed.wait(timeout=10)
+        time.sleep(0.05)
         revoke()
         done_at.append(time.monotonic())
         time.sleep(0.3)
