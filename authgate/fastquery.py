@@ -33,8 +33,11 @@ import threading
 from _thread import get_ident
 from asyncio import _get_running_loop
 from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from types import FunctionType
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from django.conf import settings as django_settings
 from django.core.signals import setting_changed
@@ -62,7 +65,7 @@ from authgate.fastrows import (
     value_converter,
 )
 
-__all__ = ["CompiledLookup", "field_preparer"]
+__all__ = ["CompiledLookup", "Fetched", "field_preparer"]
 
 _registry: list[CompiledLookup] = []
 
@@ -297,6 +300,39 @@ class _Compiled:
         return values
 
 
+def _build(compiled: _Compiled, alias: str, row: Row) -> Any:
+    builder = compiled.builder
+    if builder is not None and init_quiet(compiled.models):
+        return builder(alias, row)
+    return compiled.root.build(alias, compiled.convert(row))
+
+
+class Fetched(NamedTuple):
+    """A row as the database returned it, with what builds it (:meth:`CompiledLookup.fetch`).
+
+    Building makes new instances each time, so one row can serve many requests. The row
+    holds what the driver returned; keep it only if its values are immutable
+    (:meth:`immutable`).
+    """
+
+    compiled: _Compiled
+    alias: str
+    row: Row
+
+    def build(self) -> Any:
+        """The instances, as :meth:`CompiledLookup.get` would return them."""
+        return _build(self.compiled, self.alias, self.row)
+
+    def immutable(self) -> bool:
+        """Whether every value is of an immutable type (a list or dict would be shared)."""
+        return all(type(value) in _IMMUTABLE for value in self.row)
+
+
+_IMMUTABLE = frozenset(
+    {type(None), bool, int, float, str, bytes, Decimal, UUID, datetime, date, time, timedelta}
+)
+
+
 class CompiledLookup:
     """``build(value)`` → a queryset yielding at most one row; ``get(value)`` runs it fast.
 
@@ -331,6 +367,15 @@ class CompiledLookup:
 
     def get(self, value: Any, *, using: str | None = None) -> Any | None:
         """The one instance whose field equals ``value``, with related rows; else ``None``."""
+        found = self._fetch(value, using)
+        return None if found is None else _build(*found)
+
+    def fetch(self, value: Any, *, using: str | None = None) -> Fetched | None:
+        """What :meth:`get` reads, not yet built: a row that may be kept and built again."""
+        found = self._fetch(value, using)
+        return None if found is None else Fetched(*found)
+
+    def _fetch(self, value: Any, using: str | None) -> tuple[_Compiled, str, Row] | None:
         # With no routers (and no hints), db_for_read always answers DEFAULT_DB_ALIAS.
         alias = using or (router.db_for_read(self.model) if router.routers else DEFAULT_DB_ALIAS)
         compiled = self._compiled(alias)
@@ -348,12 +393,7 @@ class CompiledLookup:
             with connection.cursor() as cursor:
                 cursor.execute(compiled.sql, params)
                 row = cursor.fetchone()
-        if row is None:
-            return None
-        builder = compiled.builder
-        if builder is not None and init_quiet(compiled.models):
-            return builder(alias, row)
-        return compiled.root.build(alias, compiled.convert(row))
+        return None if row is None else (compiled, alias, row)
 
     def reset(self) -> None:
         """Forget compiled SQL (every thread's); it is rebuilt on the next ``get``."""

@@ -22,6 +22,10 @@ __all__ = ["connect"]
 _DISPATCH_UID = "authgate.receivers.%s"
 
 
+#: User fields whose change drops the user's cached token rows (TOKEN_CACHE_TIMEOUT).
+_CACHED_USER_FIELDS = ("is_active", "is_staff", "is_superuser")
+
+
 def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     watch_password = settings.REVOKE_TOKENS_ON_PASSWORD_CHANGE
     watch_active = settings.REVOKE_TOKENS_ON_DEACTIVATION
@@ -29,18 +33,23 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
     if raw or instance._state.adding or not (watch_password or watch_active or cached):
         return
     update_fields = kwargs.get("update_fields")
-    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+    if update_fields is not None and not {"password", *_CACHED_USER_FIELDS} & set(update_fields):
         return
-    old = sender._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    # What cached token rows must not outlive: the user's activity and privileges.
+    columns = {field.name for field in sender._meta.concrete_fields}
+    watched = [name for name in _CACHED_USER_FIELDS if name in columns]
+    old = sender._default_manager.filter(pk=instance.pk).values("password", *watched).first()
     if old is None:
         return
     reasons = []
-    if watch_active and old["is_active"] and not getattr(instance, "is_active", True):
+    if watch_active and old.get("is_active", True) and not getattr(instance, "is_active", True):
         reasons.append(_("User deactivated"))
     if watch_password and old["password"] != instance.password:
         reasons.append(_("Password changed"))
     instance._authgate_revoke_reason = "; ".join(reasons)
-    instance._authgate_forget_cached = cached and old["is_active"] != instance.is_active
+    instance._authgate_forget_cached = cached and any(
+        old[name] != getattr(instance, name) for name in watched
+    )
 
 
 def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:

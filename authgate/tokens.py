@@ -27,6 +27,7 @@ from authgate import audit
 from authgate.clientip import client_ip
 from authgate.conf import settings
 from authgate.core import opaque
+from authgate.local_rows import publish_invalidation
 from authgate.models import APIToken, TokenEvent, UsedToken
 from authgate.signals import token_issued, token_revoked, token_rotated
 from authgate.state import bump_generation
@@ -104,13 +105,14 @@ def forget_cached(tokens: Iterable[APIToken]) -> None:
     """
     if not cached_lookups():
         return
-    keys = [cache_key(token.digest) for token in tokens]
-    if not keys:
+    digests = [token.digest for token in tokens]
+    if not digests:
         return
     try:
         caches[settings.CACHE].set_many(
-            dict.fromkeys(keys, INVALIDATED), settings.TOKEN_CACHE_TIMEOUT
+            dict.fromkeys(map(cache_key, digests), INVALIDATED), settings.TOKEN_CACHE_TIMEOUT
         )
+        publish_invalidation(digests)  # rows kept in each process (TOKEN_LOCAL_CACHE_SIZE)
     except Exception as exc:  # redis-py's ConnectionError/TimeoutError, or any backend's
         raise TokenCacheUnreachable(
             _(

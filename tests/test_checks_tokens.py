@@ -1,4 +1,4 @@
-"""System checks for the API-token settings (authgate.E020-E028, W020-W021)."""
+"""System checks for the API-token settings (authgate.E020-E029, W020-W021)."""
 
 from datetime import timedelta
 
@@ -34,6 +34,9 @@ def test_defaults_are_clean():
         ({"SCOPES": {"Notes Read": "x"}}, "authgate.E026"),
         ({"TOKEN_CACHE_TIMEOUT": -1}, "authgate.E027"),
         ({"TOKEN_QUERY_PARAM": ""}, "authgate.E028"),
+        ({"TOKEN_LOCAL_CACHE_SIZE": -1}, "authgate.E029"),
+        ({"TOKEN_LOCAL_CACHE_SIZE": True}, "authgate.E029"),
+        ({"TOKEN_LOCAL_CACHE_SIZE": 1000}, "authgate.E029"),  # without TOKEN_CACHE_TIMEOUT
         ({"TOKEN_QUERY_PARAM": "access_token"}, "authgate.W020"),
     ],
 )
@@ -48,3 +51,13 @@ def test_token_cache_in_a_per_process_cache_warns():
     redis = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
     with override_settings(CACHES=redis):
         assert ids(TOKEN_CACHE_TIMEOUT=30) == []
+
+
+def test_local_token_rows_need_a_redis_cache():
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    local = {"TOKEN_CACHE_TIMEOUT": 30, "TOKEN_LOCAL_CACHE_SIZE": 1000}
+    with override_settings(CACHES=locmem):
+        assert "authgate.E029" in ids(**local)
+    for backend in ("django.core.cache.backends.redis.RedisCache", "authgate.cache.RedisCache"):
+        with override_settings(CACHES={"default": {"BACKEND": backend}}):
+            assert ids(**local) == []

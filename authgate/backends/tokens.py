@@ -58,6 +58,7 @@ from authgate.exceptions import (
 )
 from authgate.fastquery import CompiledLookup, field_preparer
 from authgate.identity import Identity
+from authgate.local_rows import local_rows
 from authgate.models import APIToken, TokenEvent
 from authgate.signals import token_expired_use
 from authgate.tokens import CREDENTIAL_KIND, INVALIDATED, cache_key
@@ -107,8 +108,24 @@ def lookup(token_digest: str) -> APIToken | None:
     The SQL is built once per database alias and thread (:mod:`authgate.fastquery`). With
     ``TOKEN_CACHE_TIMEOUT`` rows of unlimited tokens are cached; revoking, rotating and
     saving the user drop them. A cache error falls back to the database, the source of truth.
+    With ``TOKEN_LOCAL_CACHE_SIZE`` too, rows are first kept in the process
+    (:mod:`authgate.local_rows`), whenever its invalidation channel is confirmed.
     """
     timeout = settings.TOKEN_CACHE_TIMEOUT
+    local = local_rows()
+    if local is not None:
+        generation = local.sync()
+        if generation is not None:  # the process's copies are trustworthy right now
+            kept = local.get(token_digest)
+            if kept is not None:
+                return kept.build()
+            fetched = _compiled_lookup().fetch(token_digest)
+            if fetched is None:
+                return None
+            token = fetched.build()
+            if token.max_uses is None:  # a use count must be read from the database
+                local.put(token_digest, fetched, generation)
+            return token
     cached = None
     if timeout:
         try:
@@ -302,6 +319,9 @@ def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
             previous_ip=token.last_used_ip,
         )
     token.last_used, token.last_used_ip = now, ip
+    local = local_rows()
+    if local is not None:  # this process's copy is stale now: the next use reads the row
+        local.drop(token.digest)
     if settings.TOKEN_CACHE_TIMEOUT and token.max_uses is None:
         # So cache hits do not retry the UPDATE until the interval passes.
         _cache(token, refresh=True)

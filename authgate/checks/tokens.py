@@ -104,6 +104,7 @@ def check_token_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authgate.W020",
             )
         )
+    messages.extend(_local_cache_messages(cache_timeout))
     if cache_timeout and "LocMemCache" in (
         django_settings.CACHES.get(settings.CACHE, {}).get("BACKEND", "")
     ):
@@ -116,3 +117,46 @@ def check_token_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return messages
+
+
+def _local_cache_messages(cache_timeout: Any) -> list[Any]:
+    """``TOKEN_LOCAL_CACHE_SIZE``: a size, with the Redis cache whose channel it listens to."""
+    size = settings.TOKEN_LOCAL_CACHE_SIZE
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return [
+            _error(
+                "AUTHGATE['TOKEN_LOCAL_CACHE_SIZE'] must be a non-negative integer (rows).",
+                "0 turns it off; e.g. 10000.",
+                29,
+            )
+        ]
+    if not size:
+        return []
+    if not cache_timeout:
+        return [
+            _error(
+                "AUTHGATE['TOKEN_LOCAL_CACHE_SIZE'] needs TOKEN_CACHE_TIMEOUT.",
+                "Set TOKEN_CACHE_TIMEOUT (seconds): it bounds how long a row is kept.",
+                29,
+            )
+        ]
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = django_settings.CACHES.get(settings.CACHE, {}).get("BACKEND", "")
+    try:
+        from django.utils.module_loading import import_string
+
+        is_redis = issubclass(import_string(backend), RedisCache)
+    except ImportError:
+        is_redis = False
+    if not is_redis:
+        return [
+            _error(
+                f"AUTHGATE['TOKEN_LOCAL_CACHE_SIZE'] needs the {settings.CACHE!r} cache to be "
+                f"Redis (it is {backend or 'not configured'}).",
+                "Rows kept in each process are dropped when Redis publishes a change; use "
+                "'authgate.cache.RedisCache' (or Django's RedisCache) for AUTHGATE['CACHE'].",
+                29,
+            )
+        ]
+    return []

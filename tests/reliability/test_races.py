@@ -148,20 +148,32 @@ def hammer_while(revoke: Any, headers: dict[str, str], *, path: str = "/api/whoa
     assert set(after) == {401}, f"{after.count(200)} request(s) succeeded after revoke() returned"
 
 
-@pytest.mark.parametrize("cache", [None, 60], ids=["no-cache", "token-cache"])
+#: No cache; the Redis token cache; rows kept in the process too (needs Redis).
+CACHE_MODES = [
+    pytest.param({}, id="no-cache"),
+    pytest.param({"TOKEN_CACHE_TIMEOUT": 60}, id="token-cache"),
+    pytest.param(
+        {"TOKEN_CACHE_TIMEOUT": 60, "TOKEN_LOCAL_CACHE_SIZE": 1000},
+        id="local-rows",
+        marks=pytest.mark.redis,
+    ),
+]
+
+
+@pytest.mark.parametrize("cache", CACHE_MODES)
 def test_revoke_takes_effect_on_every_worker_at_once(cache, make_user):
     if cache:
         pytest.importorskip("redis")
     user = make_user("racer", "racer-password")
-    with authgate_settings(TOKEN_CACHE_TIMEOUT=cache):
+    with authgate_settings(**cache):
         row, plaintext = tokens.issue(user)
         hammer_while(lambda: tokens.revoke(row), {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"})
 
 
-@pytest.mark.parametrize("cache", [None, 60], ids=["no-cache", "token-cache"])
+@pytest.mark.parametrize("cache", CACHE_MODES)
 def test_revoke_all_takes_effect_for_every_kind(cache, make_user):
     user = make_user("racer", "racer-password")
-    with authgate_settings(TOKEN_CACHE_TIMEOUT=cache):
+    with authgate_settings(**cache):
         for kind in ("Bearer", "TmpToken"):
             if kind == "Bearer":
                 token = tokens.issue(user)[1]
