@@ -62,6 +62,7 @@ from authgate.fastrows import (
     init_quiet,
     reads_raw_sqlite_text,
     related_node,
+    settles,
     value_converter,
 )
 
@@ -219,6 +220,8 @@ class _Compiled:
         "native_sql",
         "params",
         "root",
+        "settled_builder",
+        "settling",
         "slots",
         "sql",
         "value_converters",
@@ -275,13 +278,31 @@ class _Compiled:
         self.sql = _named_placeholders(sql)
         self.native_sql = _native_sql(self.sql, connection)
         self.models = tuple(self.root.models())
+        chains = {position: (convs, expression) for position, convs, expression in self.converters}
         self.builder: Builder | None = compile_builder(
-            self.root,
-            len(columns),
-            dict(self.value_converters),
-            {position: (convs, expression) for position, convs, expression in self.converters},
-            connection,
+            self.root, len(columns), dict(self.value_converters), chains, connection
         )
+        # For kept rows: the converters that may be applied once, ahead of every build.
+        self.settling = [(p, convert) for p, convert in self.value_converters if settles(convert)]
+        self.settled_builder = (
+            compile_builder(
+                self.root,
+                len(columns),
+                {p: c for p, c in self.value_converters if not settles(c)},
+                chains,
+                connection,
+            )
+            if self.settling
+            else self.builder
+        )
+
+    def settle(self, row: Row) -> tuple[Any, ...]:
+        """``row`` with :attr:`settling` applied: built by :attr:`settled_builder`."""
+        values = list(row)
+        for position, convert in self.settling:
+            if values[position] is not None:
+                values[position] = convert(values[position])
+        return tuple(values)
 
     def convert(self, row: Row) -> Row:
         if not self.converters and not self.value_converters:
@@ -300,10 +321,11 @@ class _Compiled:
         return values
 
 
-def _build(compiled: _Compiled, alias: str, row: Row) -> Any:
-    builder = compiled.builder
+def _build(compiled: _Compiled, alias: str, row: Row, settled: bool = False) -> Any:
+    builder = compiled.settled_builder if settled else compiled.builder
     if builder is not None and init_quiet(compiled.models):
         return builder(alias, row)
+    # Every converter again: the settling ones give a settled value back unchanged.
     return compiled.root.build(alias, compiled.convert(row))
 
 
@@ -318,10 +340,19 @@ class Fetched(NamedTuple):
     compiled: _Compiled
     alias: str
     row: Row
+    #: The row's immutable conversions are already made (:meth:`settle`).
+    settled: bool = False
 
     def build(self) -> Any:
         """The instances, as :meth:`CompiledLookup.get` would return them."""
-        return _build(self.compiled, self.alias, self.row)
+        return _build(self.compiled, self.alias, self.row, self.settled)
+
+    def settle(self) -> Fetched:
+        """The same row with the conversions whose results are immutable (datetimes,
+        booleans) made now, once, rather than on every build of a kept row."""
+        if self.settled:
+            return self
+        return Fetched(self.compiled, self.alias, self.compiled.settle(self.row), True)
 
     def immutable(self) -> bool:
         """Whether every value is of an immutable type (a list or dict would be shared)."""

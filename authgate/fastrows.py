@@ -51,6 +51,7 @@ __all__ = [
     "init_quiet",
     "reads_raw_sqlite_text",
     "related_node",
+    "settles",
     "value_converter",
 ]
 
@@ -336,6 +337,12 @@ def reads_raw_sqlite_text(convert: Any) -> bool:
     column value exactly as the driver's registered ``datetime`` converter and Django's
     ``convert_datetimefield_value`` together would."""
     return getattr(convert, "__code__", None) is _SQLITE_DATETIME_CODE
+
+
+def settles(convert: Any) -> bool:
+    """Whether ``convert`` gives an immutable value, and that same value when applied to
+    it again: a kept row may be converted by it once (SQLite's datetimes and booleans)."""
+    return convert is _sqlite_boolean or reads_raw_sqlite_text(convert)
 
 
 def _sqlite_boolean(value: Any) -> Any:

@@ -10,9 +10,10 @@ subscription socket and building the instances from the kept row. What makes tha
   copies, a process reads whatever has arrived and drops those rows. A digest dropped so
   is not kept again for ``TOKEN_CACHE_TIMEOUT`` (the Redis entry's ``INVALIDATED`` does
   the same), and a row read from the database before a drop is never stored after it.
-* Copies are used only while the subscription is confirmed: at start-up, after an error
-  or a reconnect (when messages may have been missed) the copies are dropped and lookups
-  use Redis and the database until Redis confirms the subscription again.
+* Copies are used only while the subscription is confirmed: at start-up, after an error,
+  a reconnect (when messages may have been missed) or a fork (a child shares nothing with
+  its parent) the copies are dropped and lookups use Redis and the database until Redis
+  confirms the subscription again.
 * A row is kept at most ``TOKEN_CACHE_TIMEOUT`` seconds, like the Redis entry, and only
   if its values are immutable (each hit builds new instances from it).
 
@@ -101,7 +102,6 @@ class LocalRows:
         self._poller: Any = None  # select.poll() on the subscription's socket
         self._ready = False  # the subscription is confirmed and nothing was missed since
         self._retry_at = 0.0
-        self._pid = os.getpid()
 
     # --- the subscription -------------------------------------------------------------
 
@@ -109,8 +109,6 @@ class LocalRows:
         """Apply what has arrived; the generation to pass to :meth:`put`, or ``None`` when
         the copies may not be used (no confirmed subscription)."""
         with self._lock:
-            if self._pid != os.getpid():  # a forked child: its parent's socket is not its own
-                self._reset_after_fork()
             pubsub = self._pubsub
             if pubsub is None:
                 if time.monotonic() < self._retry_at:
@@ -152,7 +150,7 @@ class LocalRows:
         when the copies are dropped instead: they are no longer known to be current)."""
         with self._lock:
             pubsub = self._pubsub
-            if pubsub is None or not self._ready or self._pid != os.getpid():
+            if pubsub is None or not self._ready:
                 return  # the copies are not in use
             deadline = time.monotonic() + timeout
             try:
@@ -235,8 +233,10 @@ class LocalRows:
             except Exception:  # closing a broken connection may fail too
                 logger.debug("Closing the invalidation subscription failed", exc_info=True)
 
-    def _reset_after_fork(self) -> None:
-        self._pid = os.getpid()
+    def reset_after_fork(self) -> None:
+        """In a forked child: start over, sharing nothing with the parent (its socket, or
+        its lock, which another thread of the parent may have held)."""
+        self._lock = threading.Lock()
         self._pubsub = None  # the parent's connection: never read or close it here
         self._poller = None
         self._ready = False
@@ -277,7 +277,7 @@ class LocalRows:
             rows = self._rows
             while len(rows) >= self.size:
                 del rows[next(iter(rows))]  # the oldest first
-            rows[digest] = (now + self.timeout, fetched)
+            rows[digest] = (now + self.timeout, fetched.settle())
 
     def drop(self, digest: str) -> None:
         """Forget this process's row for ``digest`` (its next use reads the database)."""
@@ -294,8 +294,7 @@ class LocalRows:
 
     def close(self) -> None:
         with self._lock:
-            if self._pid == os.getpid():
-                self._disconnect()
+            self._disconnect()
 
 
 _instance: LocalRows | None = None
@@ -331,3 +330,15 @@ def _close() -> None:
         instance, _instance = _instance, None
     if instance is not None:
         instance.close()
+
+
+def _after_fork_in_child() -> None:
+    global _instance_lock
+    _instance_lock = threading.Lock()
+    if _instance is not None:
+        _instance.reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: prefork servers (gunicorn, uWSGI) fork workers
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+

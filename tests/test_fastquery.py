@@ -146,6 +146,21 @@ def test_direct_path_builds_what_the_orm_builds(make_user):
     assert found.extra_data == {"k": [1, 2]}
 
 
+def test_a_fetched_row_builds_what_the_orm_builds_settled_or_not(make_user):
+    from authgate.models import APIToken
+
+    token = _issue_rich_token(make_user("alice", "pw", email="a@example.com"))
+    expected = APIToken.objects.select_related("user").get(pk=token.pk)
+    fetched = _token_lookup().fetch(token.digest)
+    settled = fetched.settle()
+    assert settled.settled and settled.settle() is settled
+    for built in (fetched.build(), settled.build(), settled.build()):
+        _same_instance(built, expected)
+        _same_instance(built.user, expected.user)
+    first, second = settled.build(), settled.build()
+    assert first is not second and first.policy is not second.policy  # new objects each time
+
+
 def test_empty_json_values_are_new_objects(make_user):
     from authgate import tokens
 
