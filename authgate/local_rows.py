@@ -341,4 +341,3 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX: prefork servers (gunicorn, uWSGI) fork workers
     os.register_at_fork(after_in_child=_after_fork_in_child)
-

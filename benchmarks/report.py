@@ -36,6 +36,11 @@ def ratios(part: dict[str, Any]) -> dict[str, float]:
     }
     if "cache hit" in part:
         result["cache hit (µs)"] = part["cache hit"]["median_us"]
+    if "local cache hit" in part:
+        result["in-process cache hit (µs)"] = part["local cache hit"]["median_us"]
+        result["full request: authgate, in-process cache / unauthenticated"] = (
+            requests["authgate API token, in-process cache"] / requests["unauthenticated"]
+        )
     if "large" in part:
         large = by_name(part["large"]["auth"])
         result[f"token with {part['large']['tokens']:,} rows / with {part['users']:,}"] = (
