@@ -11,7 +11,9 @@ What it does, from nothing:
    ``STRESS_SECONDS`` / ``STRESS_REQUESTS``, mixing valid API and scoped tokens, invalid and
    forged ones, revoked ones, tokens revoked *during* the run, one-time (``max_uses=1``)
    tokens and one-time magic links, each sent several times from different threads;
-   every response is checked against the identity its credential must give;
+   every response is checked against the identity its credential must give; API tokens
+   are answered from rows kept in each worker (``TOKEN_LOCAL_CACHE_SIZE``), so a
+   revocation must reach the other processes; every worker must have subscribed;
 5. cuts the database, then Redis, at the proxies: authenticated requests must be refused
    (503, or 401), never let through; restores them: the same gunicorn recovers, no restart;
 6. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
@@ -434,6 +436,20 @@ def drive(credentials: dict[str, list[Item]]) -> dict[str, Any]:
     }
 
 
+def local_cache_subscribers() -> int:
+    """Workers subscribed to the token invalidation channel: the revocations checked above
+    went through rows kept in each worker (stress/settings.py sets TOKEN_LOCAL_CACHE_SIZE)."""
+    import redis
+    from django.core.cache import caches
+
+    from authgate.conf import settings
+    from authgate.local_rows import CHANNEL_KEY
+
+    name = caches[settings.CACHE].make_key(CHANNEL_KEY)
+    with redis.Redis(host=HOST, port=6379) as client:
+        return int(dict(client.pubsub_numsub(name)).get(name.encode(), 0))
+
+
 def outage(credentials: dict[str, list[Item]], pg: Proxy, rd: Proxy, master: int) -> dict[str, Any]:
     """Cut the database, then Redis; nothing may get through; both recover, no restart."""
     items = credentials["outage"]
@@ -544,6 +560,10 @@ def main() -> int:
             f"p50 {load['latency_ms']['p50']} ms, p90 {load['latency_ms']['p90']} ms, "
             f"p99 {load['latency_ms']['p99']} ms; statuses {load['statuses']}"
         )
+        load["local_cache_subscribers"] = local_cache_subscribers()
+        log(f"in-process token cache: {load['local_cache_subscribers']} workers subscribed")
+        if load["local_cache_subscribers"] < WORKERS:
+            load["problems"].append("not every worker kept token rows (TOKEN_LOCAL_CACHE_SIZE)")
         faults = outage(credentials, pg, rd, proc.pid)
         log(f"outage: {faults['answers']}")
     finally:

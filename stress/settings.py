@@ -1,4 +1,5 @@
-"""The demo's settings as ``make stress`` runs them: PostgreSQL, Redis, the token cache on.
+"""The demo's settings as ``make stress`` runs them: PostgreSQL, Redis, the token caches on
+(Redis, and rows kept in each worker).
 
 ``DATABASE_URL`` and ``REDIS_URL`` come from stress/run.py (through its fault-injecting
 proxies); everything else is the demo's own configuration.
@@ -8,7 +9,7 @@ from demo.settings import *  # noqa: F403
 from demo.settings import AUTHGATE, CACHES, DATABASES
 
 DEBUG = False
-AUTHGATE = {**AUTHGATE, "TOKEN_CACHE_TIMEOUT": 30}
+AUTHGATE = {**AUTHGATE, "TOKEN_CACHE_TIMEOUT": 30, "TOKEN_LOCAL_CACHE_SIZE": 10_000}
 # Fail fast when a store is unreachable: the point of the outage phase is a quick 503.
 DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}
 # Persistent connections, as a production deployment has; a broken one is replaced at the
