@@ -225,9 +225,11 @@ class AuthorizationHeaderBackend(Backend):
         if authorization is None:
             return None
         keywords = self.get_keywords()
-        # The lowercased set is cached per keyword tuple (get_keywords may read settings).
-        keys = _keyword_keys(keywords) if type(keywords) is tuple else {k.lower() for k in keywords}
-        if authorization.scheme_key not in keys:
+        # As configured (the common case), else case-insensitively (RFC 9110 §11.1): the
+        # lowercased set is cached per keyword tuple (get_keywords may read settings).
+        if authorization.scheme not in keywords and authorization.scheme_key not in (
+            _keyword_keys(tuple(keywords))
+        ):
             return None
         try:
             token = headers.token68(authorization)

@@ -412,7 +412,21 @@ def test_format_challenge_output_is_one_safe_header_line(value: str) -> None:
 @given(headers, st.integers(min_value=0, max_value=300))
 def test_the_one_match_fast_path_answers_as_the_general_path(value: str, max_length: int) -> None:
     general = _general_path(value, max_length)
-    assert parse(value, max_length=max_length) == general
+    fast = parse(value, max_length=max_length)
+    assert fast == general
+    # What token68() then says: the fast path's "already a token68" must be the truth.
+    assert _token68_outcome(fast) == _token68_outcome(general)
+    if fast is not None and fast.is_token68:
+        assert _token68_outcome(general) == ("ok", fast.credentials)
+
+
+def _token68_outcome(auth: Authorization | None) -> tuple[str, str] | None:
+    if auth is None:
+        return None
+    try:
+        return ("ok", token68(auth))
+    except MalformedHeader as exc:
+        return ("refused", str(exc))
 
 
 @pytest.mark.parametrize("value", ["Bearer agt_abc", "Basic dXNlcjpwdw==", "Token a.b-c_d~e+f/g="])
