@@ -48,6 +48,8 @@ CHANNEL_KEY = "authgate:apitoken:invalidate"
 RETRY_INTERVAL = 1.0
 #: How long subscribing waits for Redis to confirm (s); meanwhile lookups skip the copies.
 SUBSCRIBE_TIMEOUT = 1.0
+#: How long a lookup waits for another thread's use of the subscription (s).
+LOCK_WAIT = 0.05
 #: Dropped digests remembered per kept row, at most (a mass revocation stops keeping).
 _DROPPED_PER_ROW = 4
 
@@ -58,7 +60,12 @@ def _redis_client(cache_alias: str, *, write: bool) -> Any:
 
 
 def channel(cache_alias: str) -> str:
-    return caches[cache_alias].make_key(CHANNEL_KEY)
+    """The invalidation channel of the cache's Redis database. Channels are server-wide
+    while cache entries live in one database: the number keeps deployments that share a
+    server (and only a ``KEY_PREFIX``) from invalidating each other's rows."""
+    client = _redis_client(cache_alias, write=False)
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    return f"{caches[cache_alias].make_key(CHANNEL_KEY)}:db{database}"
 
 
 def publish_invalidation(digests: list[str]) -> None:
@@ -108,7 +115,11 @@ class LocalRows:
     def sync(self) -> int | None:
         """Apply what has arrived; the generation to pass to :meth:`put`, or ``None`` when
         the copies may not be used (no confirmed subscription)."""
-        with self._lock:
+        # Held for microseconds, unless another thread is (re)subscribing to a slow Redis:
+        # then this request does not wait for it, it reads Redis and the database instead.
+        if not self._lock.acquire(timeout=LOCK_WAIT):
+            return None
+        try:
             pubsub = self._pubsub
             if pubsub is None:
                 if time.monotonic() < self._retry_at:
@@ -123,6 +134,8 @@ class LocalRows:
                 self._fail(exc)
                 return None
             return self._generation if self._ready else None
+        finally:
+            self._lock.release()
 
     def _drain(self, pubsub: Any) -> None:
         """Apply every message redis-py has buffered or can read now. Ends only when

@@ -440,12 +440,11 @@ def local_cache_subscribers() -> int:
     """Workers subscribed to the token invalidation channel: the revocations checked above
     went through rows kept in each worker (stress/settings.py sets TOKEN_LOCAL_CACHE_SIZE)."""
     import redis
-    from django.core.cache import caches
 
     from authgate.conf import settings
-    from authgate.local_rows import CHANNEL_KEY
+    from authgate.local_rows import channel
 
-    name = caches[settings.CACHE].make_key(CHANNEL_KEY)
+    name = channel(settings.CACHE)
     with redis.Redis(host=HOST, port=6379) as client:
         return int(dict(client.pubsub_numsub(name)).get(name.encode(), 0))
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,22 @@ def test_a_forked_child_trusts_nothing_of_its_parent(local, make_user):
     os.close(read)
     assert answer == b"1"
     assert local.get(token.digest) is not None  # the parent keeps its copies
+    assert local.sync() is not None
+
+
+def test_a_stuck_subscription_does_not_hold_requests(local, make_user):
+    """Another thread (re)subscribing to a slow Redis holds the lock: lookups go on
+    through Redis and the database instead of waiting for it."""
+    token, plaintext = tokens.issue(make_user("alice", "pw"))
+    use_until_kept(local, token, plaintext)
+    assert local._lock.acquire()
+    try:
+        started = time.monotonic()
+        assert local.sync() is None
+        assert time.monotonic() - started < 1
+        assert whoami(plaintext) == 200  # answered without the copies
+    finally:
+        local._lock.release()
     assert local.sync() is not None
 
 
