@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from authgate.core.slots import slot_setters
 
 if TYPE_CHECKING:
     from authgate.core.policy import Policy
@@ -37,8 +39,7 @@ class Identity:
         expires_at: datetime | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> None:
-        # The generated frozen __init__ writes each field through object.__setattr__; the
-        # slots' own setters store the same, in half the time (one Identity per request).
+        # One Identity per request: see authgate.core.slots.
         user_, scheme_, credential_, restrictions_, expires_at_, headers_ = _SLOT_SETTERS
         user_(self, user)
         scheme_(self, scheme)
@@ -74,5 +75,4 @@ class Identity:
         return self.restrictions.scopes
 
 
-#: The ``__set__`` of each field's slot, in field order (used by ``Identity.__init__``).
-_SLOT_SETTERS = tuple(vars(Identity)[f.name].__set__ for f in fields(Identity))
+_SLOT_SETTERS = slot_setters(Identity)

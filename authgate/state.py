@@ -15,10 +15,20 @@ __all__ = ["bump_generation", "consume_once", "generation_of"]
 
 def generation_of(user: Any) -> int:
     """The user's revocation generation, from a ``select_related("authgate_state")`` row."""
-    try:
-        return int(user.authgate_state.generation)
-    except UserAuthState.DoesNotExist:
-        return 0
+    # Most users have no state row: read the related-object cache select_related filled
+    # rather than raise and catch DoesNotExist (~1 µs) on every signed token they use.
+    state: Any = _STATE.get_cached_value(user, default=_UNLOADED)
+    if state is _UNLOADED:
+        try:
+            state = user.authgate_state  # not selected with the user: one query
+        except UserAuthState.DoesNotExist:
+            return 0
+    return 0 if state is None else int(state.generation)
+
+
+#: The reverse one-to-one (user -> UserAuthState) whose cache select_related fills.
+_STATE = UserAuthState._meta.get_field("user").remote_field
+_UNLOADED = object()
 
 
 def bump_generation(user: Any) -> int:

@@ -22,6 +22,25 @@ def test_generation_starts_at_zero_and_bumps(user):
     assert generation_of(fresh) == 2
 
 
+@pytest.mark.parametrize("bumps", [0, 3])
+def test_generation_reads_what_select_related_loaded_else_queries(
+    user, bumps, django_assert_num_queries
+):
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    for _ in range(bumps):
+        bump_generation(user)
+    selected = users.select_related("authgate_state").get(pk=user.pk)
+    with django_assert_num_queries(0):  # with or without a state row: no query
+        assert generation_of(selected) == bumps
+    plain = users.get(pk=user.pk)
+    with django_assert_num_queries(1):  # not selected: the row is read once
+        assert generation_of(plain) == bumps
+    with django_assert_num_queries(0):
+        assert generation_of(plain) == bumps
+
+
 def test_consume_once_is_once(db):
     assert consume_once("a" * 64, kind="link") is True
     assert consume_once("a" * 64, kind="link") is False

@@ -90,12 +90,10 @@ class LinkBackend(Backend):
             if exc.code == "expired":
                 raise AuthenticationFailed(EXPIRED_TOKEN, _("This link has expired.")) from None
             raise AuthenticationFailed(INVALID_TOKEN, _("Invalid or unknown link.")) from None
+        # Positional (user, scheme, credential, restrictions, expires_at, headers): one per
+        # request that carries a link.
         return Identity(
-            user=user,
-            scheme="link",
-            credential=credential,
-            expires_at=credential.expires_at,
-            response_headers=dict(LANDING_HEADERS),
+            user, "link", credential, None, credential.expires_at, LANDING_HEADERS.copy()
         )
 
 

@@ -54,7 +54,7 @@ MAX_TAG_SIZE = 64
 
 _KDF_PERSON = b"authgate-kdf"
 _TAG_PERSON = b"authgate-tag"
-#: How many (key, namespace) derivations one ring remembers.
+#: How many namespaces' derived keys one ring remembers.
 _CACHE_SIZE = 256
 
 
@@ -92,6 +92,10 @@ def _check_message(message: object) -> bytes:
     return message
 
 
+def _keyed_mac(key: bytes, message: bytes, size: int, person: bytes) -> bytes:
+    return hashlib.blake2b(message, key=key, digest_size=size, person=person).digest()
+
+
 class KeyRing:
     """An ordered set of secret keys: ``keys[0]`` signs, every key verifies.
 
@@ -112,7 +116,7 @@ class KeyRing:
         if not roots:
             raise ValueError("a KeyRing needs at least one key")
         self._roots: tuple[bytes, ...] = roots
-        self._cache: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[bytes, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -124,31 +128,32 @@ class KeyRing:
 
     # -- derivation -------------------------------------------------------------------------
 
-    def _derived(self, index: int, namespace: str) -> bytes:
-        cache_key = (index, namespace)
+    def _derived(self, namespace: str) -> tuple[bytes, ...]:
+        """Every key's derived key for ``namespace``, the signing key's first."""
         # A hit is one dict read, atomic without the lock; the lock orders the writes. The
         # few namespaces in use stay cached; a flood of new ones evicts the oldest first.
-        derived = self._cache.get(cache_key)
+        derived = self._cache.get(namespace)
         if derived is not None:
             return derived
-        derived = hashlib.blake2b(
-            namespace.encode("utf-8", "surrogatepass"), key=self._roots[index], digest_size=64
-        ).digest()
+        data = namespace.encode("utf-8", "surrogatepass")
+        derived = tuple(
+            hashlib.blake2b(data, key=root, digest_size=64).digest() for root in self._roots
+        )
         with self._lock:
-            self._cache[cache_key] = derived
-            self._cache.move_to_end(cache_key)
+            self._cache[namespace] = derived
+            self._cache.move_to_end(namespace)
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return derived
 
-    def _mac(self, index: int, namespace: str, message: bytes, size: int, person: bytes) -> bytes:
-        key = self._derived(index, namespace)
-        return hashlib.blake2b(message, key=key, digest_size=size, person=person).digest()
+    def _mac(self, namespace: str, message: bytes, size: int, person: bytes) -> bytes:
+        return _keyed_mac(self._derived(namespace)[0], message, size, person)
 
     def _matches_any(self, namespace: str, message: bytes, candidate: bytes, person: bytes) -> bool:
+        size = len(candidate)
         matched = False
-        for index in range(len(self._roots)):
-            expected = self._mac(index, namespace, message, len(candidate), person)
+        for key in self._derived(namespace):
+            expected = _keyed_mac(key, message, size, person)
             # No short-circuit: every key is always tried and compared.
             matched |= hmac.compare_digest(expected, candidate)
         return matched
@@ -160,7 +165,7 @@ class KeyRing:
         namespace = _check_namespace(namespace)
         message = _check_message(message)
         size = _check_size(size, low=MIN_SIGNATURE_SIZE, high=MAX_SIGNATURE_SIZE, what="signature")
-        return self._mac(0, namespace, message, size, b"")
+        return self._mac(namespace, message, size, b"")
 
     def verify(self, *, namespace: str, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is the signature of ``message`` in ``namespace`` by any key.
@@ -186,7 +191,7 @@ class KeyRing:
         namespace = _check_namespace(namespace)
         message = _check_message(message)
         size = _check_size(size, low=MIN_TAG_SIZE, high=MAX_TAG_SIZE, what="tag")
-        return self._mac(0, namespace, message, size, _TAG_PERSON)
+        return self._mac(namespace, message, size, _TAG_PERSON)
 
     def match_tag(self, *, namespace: str, message: bytes, tag: bytes) -> bool:
         """Whether ``tag`` is :meth:`tag` of ``message`` under any key (constant time)."""

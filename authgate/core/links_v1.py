@@ -57,6 +57,7 @@ from typing import Any, Literal
 from authgate.core.keyring import KeyRing
 from authgate.core.packers import Packer
 from authgate.core.signed import decode_token, detect_prefix, encode_token
+from authgate.core.slots import slot_setters
 
 __all__ = [
     "DEFAULT_SIGNATURE_SIZE",
@@ -89,7 +90,7 @@ def _now() -> int:
     return int(time.time())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class LinkClaims:
     """What :func:`parse` read from a token; nothing here is trusted before :func:`verify`."""
 
@@ -99,6 +100,25 @@ class LinkClaims:
     #: ``header + body``: the transported bytes the signature covers.
     signed: bytes = field(repr=False)
     signature: bytes = field(repr=False)
+
+    def __init__(
+        self,
+        user_pk: Any,
+        timestamp: int | None,
+        nonce: bytes | None,
+        signed: bytes,
+        signature: bytes,
+    ) -> None:
+        # Made for every link checked: see authgate.core.slots.
+        user_pk_, timestamp_, nonce_, signed_, signature_ = _CLAIMS_SETTERS
+        user_pk_(self, user_pk)
+        timestamp_(self, timestamp)
+        nonce_(self, nonce)
+        signed_(self, signed)
+        signature_(self, signature)
+
+
+_CLAIMS_SETTERS = slot_setters(LinkClaims)
 
 
 def _namespace(key: str) -> str:
@@ -219,9 +239,7 @@ def parse(
         return None
     timestamp = int.from_bytes(rest[:TIMESTAMP_SIZE], "big") if timestamped else None
     nonce = rest[-NONCE_SIZE:] if one_time else None
-    return LinkClaims(
-        user_pk=user_pk, timestamp=timestamp, nonce=nonce, signed=signed, signature=signature
-    )
+    return LinkClaims(user_pk, timestamp, nonce, signed, signature)
 
 
 def verify(

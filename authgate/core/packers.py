@@ -53,6 +53,11 @@ def _as_bytes(data: object) -> bytes:
     return data
 
 
+def _int_length(value: int) -> int:
+    """Bytes in the shortest two's complement form of ``value`` (0 for zero)."""
+    return 0 if value == 0 else ((value if value > 0 else ~value).bit_length() + 8) // 8
+
+
 class IntPacker:
     """Any Python ``int`` whose two's complement form fits in 255 bytes."""
 
@@ -65,7 +70,7 @@ class IntPacker:
     def pack_pk(self, pk: Any) -> bytes:
         if not isinstance(pk, int) or isinstance(pk, bool):
             raise TypeError(f"IntPacker packs int primary keys, not {type(pk).__name__}")
-        length = 0 if pk == 0 else ((pk if pk > 0 else ~pk).bit_length() + 8) // 8
+        length = _int_length(pk)
         if length > 255:
             raise ValueError("integer primary key is too large to pack")
         return bytes([length]) + pk.to_bytes(length, "big", signed=True)
@@ -79,7 +84,8 @@ class IntPacker:
             raise ValueError("truncated integer")
         body = data[1 : 1 + length]
         pk = int.from_bytes(body, "big", signed=True)
-        if self.pack_pk(pk) != data[: 1 + length]:
+        # The bytes round-trip exactly, so the encoding is canonical iff it is the shortest.
+        if _int_length(pk) != length:
             raise ValueError("non-canonical integer encoding")
         return pk, data[1 + length :]
 

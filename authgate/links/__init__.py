@@ -48,6 +48,7 @@ from django.contrib.auth.models import update_last_login as _update_last_login
 from django.utils.module_loading import import_string
 
 from authgate.core.signed import find_format
+from authgate.core.slots import slot_setters
 from authgate.keys import keyring
 from authgate.links.config import LinkConfig, config, max_age_seconds
 from authgate.state import consume_once
@@ -122,7 +123,7 @@ def get_query_string(user: Any, scope: str = "") -> str:
     return "?" + urlencode(get_parameters(user, scope))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class LinkCredential:
     """What ``request.auth.credential`` holds for a link: nothing secret."""
 
@@ -132,6 +133,25 @@ class LinkCredential:
     one_time: bool
     issued_at: datetime | None
     expires_at: datetime | None
+
+    def __init__(
+        self,
+        id: str,
+        scope: str,
+        one_time: bool,
+        issued_at: datetime | None,
+        expires_at: datetime | None,
+    ) -> None:
+        # One per request authenticated by a link: see authgate.core.slots.
+        id_, scope_, one_time_, issued_at_, expires_at_ = _CREDENTIAL_SETTERS
+        id_(self, id)
+        scope_(self, scope)
+        one_time_(self, one_time)
+        issued_at_(self, issued_at)
+        expires_at_(self, expires_at)
+
+
+_CREDENTIAL_SETTERS = slot_setters(LinkCredential)
 
 
 class LinkRefused(Exception):
@@ -214,13 +234,7 @@ def check_token(
             keep_until = datetime.fromtimestamp(claims.timestamp + longest, tz=UTC)
         if not consume_once(full_id, kind=CREDENTIAL_KIND, expires_at=keep_until):
             raise LinkRefused("invalid", "one-time link already used")
-    credential = LinkCredential(
-        id=full_id[:12],
-        scope=scope,
-        one_time=cfg.one_time,
-        issued_at=issued_at,
-        expires_at=expires_at,
-    )
+    credential = LinkCredential(full_id[:12], scope, cfg.one_time, issued_at, expires_at)
     return user, credential
 
 
