@@ -49,17 +49,19 @@ class APIToken(models.Model):
         on_delete=models.CASCADE,
         related_name="authgate_api_tokens",
         verbose_name=_("user"),
+        db_index=False,  # authgate_apitoken_user_idx (user, revoked_at) serves user_id
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
     display_prefix = models.CharField(
         _("token prefix"),
         max_length=20,
-        db_index=True,
         editable=False,
         help_text=_("The start of the token: safe to show, not enough to use it."),
     )
-    digest = models.CharField(_("digest"), max_length=128, unique=True, editable=False)
+    #: Unique through ``Meta.constraints``, not ``unique=True``: on PostgreSQL that would also
+    #: build a ``varchar_pattern_ops`` index for LIKE queries no one makes on a digest.
+    digest = models.CharField(_("digest"), max_length=128, editable=False)
     digest_version = models.PositiveSmallIntegerField(_("digest version"), editable=False)
     token_format = models.CharField(
         _("format"), max_length=8, choices=Format.choices, default=Format.OPAQUE, editable=False
@@ -112,7 +114,16 @@ class APIToken(models.Model):
         ordering = ["-created", "-id"]
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
-        indexes = [models.Index(fields=["user", "revoked_at"], name="authgate_apitoken_user_idx")]
+        # Only the indexes queries use: each one more is written on every insert, stored, and
+        # weighed by PostgreSQL's planner on every unprepared token lookup.
+        constraints = [
+            models.UniqueConstraint(fields=["digest"], name="authgate_apitoken_digest_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["user", "revoked_at"], name="authgate_apitoken_user_idx"),
+            # Exact matches only (`authgate revoke <prefix>`); no LIKE index, as for digest.
+            models.Index(fields=["display_prefix"], name="authgate_apitoken_prefix_idx"),
+        ]
 
     def __str__(self) -> str:
         label = f"{self.display_prefix}…"
