@@ -32,6 +32,8 @@ USERS = int(os.environ.get("BENCH_USERS", "10000"))
 LARGE = int(os.environ.get("BENCH_LARGE", "1000000"))
 SAMPLE = 200  # users who get one credential of every kind
 ROUNDS = 3
+#: Rounds the authentication cases and the full requests are interleaved in.
+INTERLEAVED_ROUNDS = 10
 #: PostgreSQL again, with server-side binding and prepared statements (for every library).
 PREPARED = "postgres-prepared"
 
@@ -59,8 +61,8 @@ def setup_django(db: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def median_us(case: Any, calls: int | None = None) -> float:
-    calls = calls or case.calls
+def timed_ns(case: Any, calls: int) -> list[int]:
+    """ns per call for ``calls`` calls, after the case's untimed warm-up calls."""
     warm_calls = max(calls // 10, case.warm)
     inputs = [case.prepare(i) for i in range(warm_calls + calls)]
     warm, timed = inputs[:warm_calls], inputs[warm_calls:]
@@ -73,7 +75,11 @@ def median_us(case: Any, calls: int | None = None) -> float:
         start = clock()
         case.call(item)
         samples.append(clock() - start)
-    return statistics.median(samples) / 1000
+    return samples
+
+
+def median_us(case: Any, calls: int | None = None) -> float:
+    return statistics.median(timed_ns(case, calls or case.calls)) / 1000
 
 
 def queries_and_memory(case: Any) -> tuple[int, float]:
@@ -241,13 +247,14 @@ def measure(db: str) -> dict[str, Any]:
         cases.sesame_case(data["sesame"]),
     ]
     rows = []
-    # Interleaved rounds, keeping each case's best round: other load on the machine then
-    # skews every case alike instead of whichever ran during a burst.
-    best: dict[str, float] = {}
-    for _round in range(ROUNDS):
+    # Many short interleaved rounds, each case's median taken over all of them: the load
+    # on a shared machine drifts within seconds, and then weighs on every case alike
+    # instead of on whichever ran during a slow stretch.
+    samples: dict[str, list[int]] = {case.name: [] for case in all_cases}
+    for _round in range(INTERLEAVED_ROUNDS):
         for case in all_cases:
-            median = median_us(case, max(10, case.calls // ROUNDS))
-            best[case.name] = min(best.get(case.name, median), median)
+            samples[case.name] += timed_ns(case, max(1, case.calls // INTERLEAVED_ROUNDS))
+    best = {name: statistics.median(values) / 1000 for name, values in samples.items()}
     for case in all_cases:
         queries, memory = queries_and_memory(case)
         rows.append(
@@ -347,24 +354,22 @@ def measure_requests(data: dict[str, Any]) -> list[dict[str, Any]]:
         ("DRF TokenAuthentication", "/drf-token/", f"Token {data['drf'][0]}", {}),
         ("knox", "/knox/", f"Token {data['knox'][0]}", {}),
     ]
-    # Interleaved rounds, each plan's best round kept (as for the cases above): a burst of
-    # other load then skews every plan alike instead of whichever ran during it.
-    best: dict[str, float] = {}
-    for round_ in range(ROUNDS):
+    # Interleaved rounds, each plan's median over all of them (as for the cases above).
+    samples: dict[str, list[int]] = {name: [] for name, *_ in plans}
+    for round_ in range(INTERLEAVED_ROUNDS):
         for name, path, header, overrides in plans:
             extra = {"HTTP_AUTHORIZATION": header} if header else {}
             with cache_settings(overrides):
                 assert client.get(path, **extra).status_code == 200, name
                 for _ in range(100 if round_ == 0 else 20):
                     client.get(path, **extra)
-                samples = []
-                for _ in range(700):
+                for _ in range(210):
                     start = time.perf_counter_ns()
                     client.get(path, **extra)
-                    samples.append(time.perf_counter_ns() - start)
-            median = statistics.median(samples) / 1000
-            best[name] = min(best.get(name, median), median)
-    return [{"name": name, "median_us": best[name]} for name, *_ in plans]
+                    samples[name].append(time.perf_counter_ns() - start)
+    return [
+        {"name": name, "median_us": statistics.median(samples[name]) / 1000} for name, *_ in plans
+    ]
 
 
 def reachable_databases() -> list[str]:
