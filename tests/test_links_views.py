@@ -10,11 +10,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client, override_settings
 
 from authgate import links
 from authgate.models import TokenEvent, UsedToken
-from authgate.views.links import LoginView
+from authgate.views.links import LoginView, RequestLinkView
 from tests.links_helpers import Clock, install_clock, link_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.links_support")]
@@ -267,6 +268,42 @@ def test_request_a_link_known_and_unknown_look_the_same(client: Client, alice: A
     assert session_user(browser) == str(alice.pk)
     event = TokenEvent.objects.get(credential_kind="link")
     assert (event.kind, event.user_id) == ("issued", alice.pk)
+
+
+def test_request_a_link_answers_before_making_or_sending_it(rf: Any, alice: Any) -> None:
+    """Work done only for existing accounts happens after the page is out: it cannot be
+    timed. Servers (and the test client) call close() once the last byte is sent."""
+    request = rf.post(REQUEST, {"email": "alice@example.com"}, REMOTE_ADDR="10.0.0.1")
+    request._dont_enforce_csrf_checks = True
+    response = RequestLinkView.as_view()(request)
+    assert response.status_code == 200
+    assert mail.outbox == []
+    assert not TokenEvent.objects.filter(credential_kind="link").exists()
+    response.close()
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    assert TokenEvent.objects.filter(credential_kind="link", kind="issued").count() == 1
+    response.close()  # a second close sends nothing more
+    assert len(mail.outbox) == 1
+
+
+class BrokenMailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Any) -> int:
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_request_a_link_with_the_mail_server_down_looks_like_no_account(
+    client: Client, alice: Any, caplog: pytest.LogCaptureFixture, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenMailBackend"
+    known = post_email(client, "alice@example.com")
+    unknown = post_email(client, "nobody@example.com")
+    assert (known.status_code, known.content) == (unknown.status_code, unknown.content)
+    assert known.status_code == 200
+    failures = [r for r in caplog.records if r.getMessage() == "Could not e-mail a login link"]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
+    assert "sesame=" not in caplog.text  # the link itself is never logged
+    assert mail.outbox == []
 
 
 def test_request_a_link_keeps_a_safe_next(client: Client, alice: Any) -> None:

@@ -8,13 +8,17 @@ no-store``, and the redirect target never contains the token.
 
 ``GET/POST /auth/links/request/`` (:class:`RequestLinkView`): a user enters an e-mail
 address and receives a login link through Django's e-mail framework. The page says the same
-thing (status and body) whether or not an account has that address, and every request counts
-against ``LINK_REQUEST_RATE`` per address and per client IP (429 beyond it).
+thing (status and body) whether or not an account has that address, and it says it before
+any link is made or sent (:class:`SentPage`), so neither the time it takes nor a mail
+failure tells; every request counts against ``LINK_REQUEST_RATE`` per address and per
+client IP (429 beyond it).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -44,7 +48,7 @@ from authgate.ratelimit import FailureLimiter
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-__all__ = ["LoginView", "RequestLinkView"]
+__all__ = ["LoginView", "RequestLinkView", "SentPage"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +118,30 @@ def _safe_next(request: HttpRequest, value: str) -> str:
     return ""
 
 
+class SentPage(HttpResponse):
+    """A page whose ``sends`` run once it has been delivered.
+
+    WSGI and ASGI servers, and Django's test client, call ``close()`` after the response's
+    last byte; the sends run there, before Django's ``request_finished`` cleanup. A failed
+    send is logged, never raised: the client already has its answer.
+    """
+
+    def __init__(
+        self, content: bytes, sends: Sequence[Callable[[], object]], **kwargs: Any
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._sends = list(sends)
+
+    def close(self) -> None:
+        sends, self._sends = self._sends, []
+        for send in sends:
+            try:
+                send()
+            except Exception:
+                logger.exception("Could not e-mail a login link")
+        super().close()
+
+
 class RequestLinkView(View):
     """An e-mail address in, a login link out by e-mail; the same answer for every address."""
 
@@ -153,9 +181,11 @@ class RequestLinkView(View):
             users = self.get_users(email)
         except DatabaseError:
             return self.unavailable()
-        for user in users:
-            self.send_link(request, user, next_url)
-        return self.render(request, sent=True)
+        # Made and sent only for an address with an account: after the page has gone out,
+        # so the response's timing (or an SMTP failure) cannot tell which addresses do.
+        sends = [functools.partial(self.send_link, request, user, next_url) for user in users]
+        page = self.render(request, sent=True)
+        return SentPage(page.content, sends, status=page.status_code, headers=dict(page.items()))
 
     def unavailable(self) -> HttpResponse:
         """Fail closed: the rate-limit cache or the database is unreachable (503, not 500)."""
