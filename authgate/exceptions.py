@@ -51,6 +51,9 @@ class AuthgateError(Exception):
     status_code = 400
     default_code = INVALID_REQUEST
     default_detail: Any = _("The request could not be authenticated.")
+    #: Seconds a client should wait before trying again, sent as ``Retry-After`` (RFC 9110
+    #: §10.2.3) with a 429 or a 503; ``None`` sends nothing.
+    retry_after: int | None = None
 
     def __init__(self, code: str | None = None, detail: Any = None, **extra: Any) -> None:
         self.code = code or self.default_code
@@ -100,7 +103,7 @@ class RateLimited(AuthgateError):
 
     def __init__(self, retry_after: int, detail: Any = None) -> None:
         super().__init__(RATE_LIMITED, detail)
-        self.retry_after = max(1, int(retry_after))
+        self.retry_after: int = max(1, int(retry_after))
 
 
 class ServiceUnavailable(AuthgateError):
@@ -108,4 +111,6 @@ class ServiceUnavailable(AuthgateError):
 
     status_code = 503
     default_code = SERVICE_UNAVAILABLE
+    #: Long enough for a restarted database or Redis, short enough not to strand clients.
+    retry_after = 30
     default_detail = _("Authentication is temporarily unavailable. Try again shortly.")

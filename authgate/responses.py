@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from django.http import HttpRequest, JsonResponse
 
 from authgate.backends.base import Backend
-from authgate.exceptions import AuthgateError, RateLimited
+from authgate.exceptions import AuthgateError
 
 __all__ = ["challenges", "error_response"]
 
@@ -58,7 +58,7 @@ def error_response(
         challenge = error.backend.challenge(request, error)
         if challenge and error.code == "insufficient_scope":
             headers["WWW-Authenticate"] = challenge
-    elif isinstance(error, RateLimited):
+    if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     response = JsonResponse(error.as_dict(), status=status, headers=headers)
     return response

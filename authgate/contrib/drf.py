@@ -67,6 +67,8 @@ class _AuthgateAPIException(drf_exceptions.APIException):
     def __init__(self, error: AuthgateError) -> None:
         self.status_code = error.status_code
         self.authgate_error = error
+        #: DRF's exception handler sends ``wait`` as ``Retry-After``.
+        self.wait = error.retry_after
         super().__init__(detail=str(error.detail), code=error.code)
 
 

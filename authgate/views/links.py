@@ -193,7 +193,7 @@ class RequestLinkView(View):
             ServiceUnavailable.default_detail,
             status=HTTPStatus.SERVICE_UNAVAILABLE,
             content_type="text/plain; charset=utf-8",
-            headers={"Retry-After": "30"},
+            headers={"Retry-After": str(ServiceUnavailable.retry_after)},
         )
 
     def get_users(self, email: str) -> list[Any]:

@@ -86,14 +86,21 @@ def test_overlong_password_is_refused_without_hashing(client, user, django_asser
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("path", "middleware"),
+    [("/api/whoami/", True), ("/api/drf/whoami/", True), ("/api/drf/whoami/", False)],
+    ids=["view", "drf", "drf-without-middleware"],
+)
 def test_sixth_failure_in_a_minute_is_rate_limited_before_hashing(
-    client, user, django_assert_num_queries
+    client, user, django_assert_num_queries, settings, path, middleware
 ):
+    if not middleware:  # DRF's authentication class runs the chain and answers itself
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("authgate.")]
     for _ in range(5):
-        response = client.get("/api/whoami/", HTTP_AUTHORIZATION=basic("alice", "wrong"))
+        response = client.get(path, HTTP_AUTHORIZATION=basic("alice", "wrong"))
         assert response.status_code == 401
     with django_assert_num_queries(0):
-        response = client.get("/api/whoami/", HTTP_AUTHORIZATION=basic("alice", "correct horse"))
+        response = client.get(path, HTTP_AUTHORIZATION=basic("alice", "correct horse"))
     assert response.status_code == 429
     assert response.json()["error"] == "rate_limited"
     assert 1 <= int(response["Retry-After"]) <= 61

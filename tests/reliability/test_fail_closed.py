@@ -64,7 +64,15 @@ def send(path: str, kwargs: dict[str, Any]) -> tuple[int, Any]:
     kwargs = dict(kwargs)
     data = kwargs.pop("data", None)
     count("fail-closed requests")
-    return outcome(client().get(path, data, **kwargs))
+    response = client().get(path, data, **kwargs)
+    if response.status_code == 503:
+        assert_retry_after(response)
+    return outcome(response)
+
+
+def assert_retry_after(response: Any) -> None:
+    """A 503 tells the client when to come back (RFC 9110 §10.2.3), on every stack."""
+    assert int(response["Retry-After"]) > 0, response.headers
 
 
 @pytest.mark.parametrize("path", WHOAMI)
@@ -88,6 +96,7 @@ def test_database_down_on_obtain_token_is_503(alice):
         )
     assert response.status_code == 503
     assert response.json()["error"] == "service_unavailable"
+    assert_retry_after(response)
 
 
 def test_cache_down_refuses_password_logins_then_recovers(requests):
@@ -99,6 +108,7 @@ def test_cache_down_refuses_password_logins_then_recovers(requests):
             "/auth/token/", {"username": "alice", "password": "alice-correct-horse"}
         )
         assert (response.status_code, response.json()["error"]) == (503, "service_unavailable")
+        assert_retry_after(response)
     assert send(WHOAMI[0], requests["basic"])[0] == 200
 
 
@@ -148,6 +158,7 @@ def test_cache_down_on_request_a_link_is_refused(alice):
         count("fail-closed requests")
         response = client().post("/auth/links/request/", {"email": "alice@example.com"})
     assert response.status_code == 503, response.status_code
+    assert_retry_after(response)
 
 
 def test_database_down_on_request_a_link_is_503(alice):
@@ -155,3 +166,4 @@ def test_database_down_on_request_a_link_is_503(alice):
         count("fail-closed requests")
         response = client().post("/auth/links/request/", {"email": "alice@example.com"})
     assert response.status_code == 503, response.status_code
+    assert_retry_after(response)
