@@ -1,4 +1,5 @@
-"""Signal handlers: revoke a user's tokens when they are deactivated or change password.
+"""Signal handlers: revoke a user's tokens when they are deactivated or change password;
+forget the token that started a session when the user logs in another way.
 
 Both compare the row being saved with the one in the database (one extra query per user
 save, and only while a setting asks for it), so a save that changes neither costs nothing
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext as _
 
@@ -63,8 +65,20 @@ def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: An
         revoke_all(instance, reason)
 
 
+def _on_login(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """A login (a password, ``force_login``, any backend) replaces whatever restricted
+    credential started the session, so its restrictions and its revocation no longer bind
+    it. authgate's own token login records its token again right after."""
+    from authgate.backends.session import SESSION_CREDENTIAL_KEY
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.pop(SESSION_CREDENTIAL_KEY, None)
+
+
 def connect() -> None:
     """Connect the handlers for the user model (called from ``AppConfig.ready``)."""
     user_model = get_user_model()
     pre_save.connect(_before_user_save, sender=user_model, dispatch_uid=_DISPATCH_UID % "pre")
     post_save.connect(_after_user_save, sender=user_model, dispatch_uid=_DISPATCH_UID % "post")
+    user_logged_in.connect(_on_login, dispatch_uid=_DISPATCH_UID % "login")

@@ -320,6 +320,22 @@ def test_token_session_keeps_restrictions_and_rechecks_validity(client, user, se
     assert client.get("/api/whoami/").json()["error"] == "not_authenticated"  # logged out
 
 
+def test_a_login_replaces_the_token_that_started_the_session(client, user, session_settings):
+    """After a password login in a token-started session, the session is the user's own:
+    not limited to the token's scopes, and not ended by revoking the token."""
+    row, plaintext = issue(user, scopes=["notes:write"])
+    assert client.get("/api/whoami/", **bearer(plaintext)).status_code == 200
+    assert client.get("/api/whoami/").json()["scopes"] == ["notes:write"]
+    assert client.login(username="alice", password="correct horse")
+    assert client.get("/api/whoami/").json() == {
+        "user": "alice",
+        "scheme": "session",
+        "scopes": None,
+    }
+    revoke(row, "done")
+    assert client.get("/api/whoami/").json()["scheme"] == "session"
+
+
 def test_token_session_is_not_restarted_on_every_request(client, user, session_settings):
     _row, plaintext = issue(user)
     first = client.get("/api/whoami/", **bearer(plaintext)).cookies["sessionid"].value
