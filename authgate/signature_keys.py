@@ -6,7 +6,8 @@ token pages and your own code:
 * :func:`register_public_key` — a client's public key (PEM or JWK), checked against the
   ONE algorithm it will be used with;
 * :func:`create_hmac_key` — a fresh 256-bit shared secret for ``hmac-sha256``, returned
-  once (base64) and stored for verification (see :mod:`authgate.models.httpsig`);
+  once (base64) and stored sealed for verification (:mod:`authgate.httpsig.sealing`);
+  :func:`open_secret` opens it, :func:`reseal_secrets` follows a ``SECRET_KEY`` rotation;
 * :func:`revoke` — effective on the next request of every worker (no cache involved).
 """
 
@@ -23,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from authgate.keys import keyring
 from authgate.models import HTTPSignatureKey
 
 __all__ = [
@@ -31,7 +33,9 @@ __all__ = [
     "clean_public_key",
     "create_hmac_key",
     "new_keyid",
+    "open_secret",
     "register_public_key",
+    "reseal_secrets",
     "revoke",
 ]
 
@@ -108,16 +112,64 @@ def create_hmac_key(
     user: Any, *, name: str = "", keyid: str | None = None, expires: datetime | None = None
 ) -> tuple[HTTPSignatureKey, str]:
     """A new ``hmac-sha256`` key and its secret (base64) — shown to the client once."""
+    from authgate.httpsig import sealing
+
     secret = base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode("ascii")
+    keyid = keyid or new_keyid()
     key = HTTPSignatureKey.objects.create(
         user=user,
         algorithm=HTTPSignatureKey.Algorithm.HMAC_SHA256,
-        secret=secret,
+        secret=sealing.seal(secret, keyid=keyid, ring=keyring()),
         name=name,
-        keyid=keyid or new_keyid(),
+        keyid=keyid,
         expires=expires,
     )
     return key, secret
+
+
+def open_secret(key: HTTPSignatureKey) -> str:
+    """The base64 secret of an ``hmac-sha256`` key, opened from its sealed column.
+
+    Opened by a ``SECRET_KEY_FALLBACKS`` key, it is sealed again under ``SECRET_KEY`` (one
+    conditional ``UPDATE``), so keys in use follow a key rotation by themselves. Raises
+    :class:`~authgate.httpsig.keys.InvalidKey` if no key of the ring opens it.
+    """
+    from authgate.httpsig import sealing
+
+    secret, current = sealing.unseal(key.secret, keyid=key.keyid, ring=keyring())
+    if not current:
+        _reseal(key, secret)
+    return secret
+
+
+def _reseal(key: HTTPSignatureKey, secret: str) -> bool:
+    from authgate.httpsig import sealing
+
+    resealed = sealing.seal(secret, keyid=key.keyid, ring=keyring())
+    # Conditional: a concurrent reseal (or a rotation elsewhere) is not overwritten.
+    changed = HTTPSignatureKey.objects.filter(pk=key.pk, secret=key.secret).update(secret=resealed)
+    key.secret = resealed
+    return bool(changed)
+
+
+def reseal_secrets() -> tuple[int, int]:
+    """Seal every HMAC secret a fallback key opens under ``SECRET_KEY``: run it before
+    removing the old key from ``SECRET_KEY_FALLBACKS``. Returns ``(resealed, unopenable)``;
+    an unopenable secret (sealed under a key no longer in the ring) is left as it is."""
+    from authgate.httpsig import sealing
+    from authgate.httpsig.keys import InvalidKey
+
+    resealed = unopenable = 0
+    ring = keyring()
+    for key in HTTPSignatureKey.objects.filter(algorithm=HTTPSignatureKey.Algorithm.HMAC_SHA256):
+        try:
+            secret, current = sealing.unseal(key.secret, keyid=key.keyid, ring=ring)
+        except InvalidKey:
+            unopenable += 1
+            continue
+        if not current and _reseal(key, secret):
+            resealed += 1
+    return resealed, unopenable
 
 
 def revoke(key: HTTPSignatureKey, *, when: datetime | None = None) -> None:

@@ -54,6 +54,7 @@ from authgate.httpsig.structured import (
 )
 from authgate.identity import Identity
 from authgate.models import HTTPSignatureKey
+from authgate.signature_keys import open_secret
 
 __all__ = ["HTTPSignatureBackend", "covered_names", "message_from_request"]
 
@@ -283,7 +284,7 @@ class HTTPSignatureBackend(Backend):
     def _key_material(self, key: HTTPSignatureKey) -> Any:
         try:
             if key.is_symmetric:
-                return decode_secret(key.secret)
+                return decode_secret(open_secret(key))
             return load_public_key(key.algorithm, key.public_key)
         except InvalidKey:
             logger.warning("HTTP signature key %s has unusable key material", key.pk)

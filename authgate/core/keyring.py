@@ -54,6 +54,7 @@ MAX_TAG_SIZE = 64
 
 _KDF_PERSON = b"authgate-kdf"
 _TAG_PERSON = b"authgate-tag"
+_SUBKEY_PERSON = b"authgate-subkey"
 #: How many namespaces' derived keys one ring remembers.
 _CACHE_SIZE = 256
 
@@ -157,6 +158,21 @@ class KeyRing:
             # No short-circuit: every key is always tried and compared.
             matched |= hmac.compare_digest(expected, candidate)
         return matched
+
+    def subkeys(self, *, namespace: str, size: int = 32) -> tuple[bytes, ...]:
+        """Every key's ``size``-byte key for another primitive in ``namespace`` (an AEAD,
+        say), the signing key's first.
+
+        Derived from the same roots, personalised apart from MAC keys, so no subkey equals
+        a MAC key of any namespace. Not cached: for infrequent use.
+        """
+        namespace = _check_namespace(namespace)
+        size = _check_size(size, low=16, high=64, what="subkey")
+        data = namespace.encode("utf-8", "surrogatepass")
+        return tuple(
+            hashlib.blake2b(data, key=root, digest_size=size, person=_SUBKEY_PERSON).digest()
+            for root in self._roots
+        )
 
     # -- signatures -------------------------------------------------------------------------
 

@@ -3,10 +3,10 @@
 Each key belongs to one user and is bound to ONE algorithm (RFC 9421 §7.3.6: never let the
 ``alg`` a client sends choose how a key is used). Asymmetric keys store only the public
 half (PEM ``SubjectPublicKeyInfo`` or a JWK); ``hmac-sha256`` keys must store the shared
-secret itself — a verifier needs it to recompute the MAC — in ``secret`` (base64). That
-column is as sensitive as a password database: it is never shown by the admin or the
-pages, and encrypting it at rest is left to the database or disk layer (prefer asymmetric
-keys, which put nothing secret on the server).
+secret itself — a verifier needs it to recompute the MAC. ``secret`` holds it sealed with
+AES-256-GCM under a key derived from ``SECRET_KEY`` (:mod:`authgate.httpsig.sealing`), so a
+copy of the database alone does not give it away; it is never shown by the admin or the
+pages. Asymmetric keys remain the better choice: they put nothing secret on the server.
 
 A request costs one query on the unique ``keyid`` index, joined to the user.
 """
@@ -56,7 +56,8 @@ class HTTPSignatureKey(models.Model):
     public_key = models.TextField(
         _("public key"), blank=True, help_text=_("PEM (BEGIN PUBLIC KEY) or a JWK.")
     )
-    #: base64 of the shared secret, for hmac-sha256 only. Never displayed.
+    #: The shared secret of an hmac-sha256 key, sealed (authgate.httpsig.sealing): open it
+    #: with authgate.signature_keys.open_secret. Never displayed.
     secret = models.TextField(_("shared secret"), blank=True, editable=False)
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)

@@ -3,7 +3,8 @@
 * Every table, dumped row by row with raw SQL after tokens of every kind were issued and used
   (API tokens by ``issue``, ``rotate`` and the obtain-token endpoint, one-time and limited
   tokens, scoped tokens, one-time magic links by ``get_token`` and the request-a-link
-  e-mail), holds no plaintext token — nor its secret part without the prefix.
+  e-mail), holds no plaintext token — nor its secret part without the prefix — and no
+  HMAC signature key's shared secret (stored sealed).
 * The session-wide :class:`~tests.reliability.leakcheck.LeakCheck` (tests/conftest.py) is
   installed, sees the secrets the suite issues, and does fail when one is logged.
 """
@@ -19,7 +20,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from authgate import links, scoped, tokens
+from authgate import links, scoped, signature_keys, tokens
 from tests.reliability.conftest import authgate_settings, client, count
 from tests.reliability.leakcheck import LeakCheck
 
@@ -60,7 +61,9 @@ def test_no_plaintext_token_in_any_table(alice, bob):
             )
             assert client().get("/api/whoami/", **kwargs).status_code == 200, token
     assert len(issued) == 7
+    _key, hmac_secret = signature_keys.create_hmac_key(alice)  # stored to verify with: sealed
     dump = dump_every_table()
+    assert hmac_secret not in dump and hmac_secret.rstrip("=") not in dump
     assert "authgate_usedtoken" in dump and "authgate_apitoken" in dump
     count("tables dumped", len(connection.introspection.table_names()))
     for token in issued:

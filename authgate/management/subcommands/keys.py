@@ -1,4 +1,4 @@
-"""``manage.py authgate add-key | list-keys | revoke-key``: HTTP Message Signature keys.
+"""``manage.py authgate add-key | list-keys | revoke-key | reseal-keys``: HTTP signature keys.
 
 ::
 
@@ -6,6 +6,7 @@
     manage.py authgate add-key alice --hmac --name "legacy job"     # secret: last line
     manage.py authgate list-keys [--user alice] [--all]
     manage.py authgate revoke-key agk_AbC123…
+    manage.py authgate reseal-keys          # after rotating SECRET_KEY, before dropping the old
 
 ``add-key`` prints the key id as the last line of stdout (``KEYID=$(… | tail -n 1)``); with
 ``--hmac`` the last two lines are the key id and the shared secret, shown this once.
@@ -121,6 +122,17 @@ def _revoke(command: BaseCommand, **options: Any) -> None:
     command.stdout.write(f"Revoked signature key {key.keyid}.")
 
 
+def _reseal(command: BaseCommand, **options: Any) -> None:
+    resealed, unopenable = signature_keys.reseal_secrets()
+    command.stdout.write(f"Sealed {resealed} HMAC secret(s) again under SECRET_KEY.")
+    if unopenable:
+        raise CommandError(
+            f"{unopenable} HMAC secret(s) open with no key of SECRET_KEY and "
+            "SECRET_KEY_FALLBACKS, so those keys cannot verify: put the retired key back in "
+            "SECRET_KEY_FALLBACKS and run this again, or revoke them and issue new ones."
+        )
+
+
 SUBCOMMANDS = [
     Subcommand(
         "add-key",
@@ -135,4 +147,10 @@ SUBCOMMANDS = [
         _list,
     ),
     Subcommand("revoke-key", "Revoke an HTTP Message Signature key.", _revoke_arguments, _revoke),
+    Subcommand(
+        "reseal-keys",
+        "Seal HMAC key secrets under SECRET_KEY (run before retiring a SECRET_KEY_FALLBACKS key).",
+        lambda parser: None,
+        _reseal,
+    ),
 ]
