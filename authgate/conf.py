@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["DEFAULTS", "settings"]
+__all__ = ["DEFAULTS", "django_setting", "settings"]
 
 DEFAULTS: dict[str, Any] = {
     # --- the chain -------------------------------------------------------------------
@@ -192,6 +192,16 @@ def on_reload(callback: Any) -> Any:
 
 
 settings = Settings()
+
+#: Where ``django.conf.settings`` keeps the values it has resolved (it empties it whenever
+#: a setting changes); reading it skips ``LazyObject.__getattribute__`` (~0.25 µs).
+_RESOLVED_DJANGO_SETTINGS: dict[str, Any] = object.__getattribute__(django_settings, "__dict__")
+
+
+def django_setting(name: str) -> Any:
+    """``getattr(django.conf.settings, name)``, cheaper: for settings read on every request."""
+    value = _RESOLVED_DJANGO_SETTINGS.get(name, _RESOLVED_DJANGO_SETTINGS)
+    return getattr(django_settings, name) if value is _RESOLVED_DJANGO_SETTINGS else value
 
 
 @receiver(setting_changed)

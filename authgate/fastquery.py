@@ -39,7 +39,6 @@ from types import FunctionType
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.conf import settings as django_settings
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends import utils as backend_utils
@@ -51,7 +50,7 @@ from django.db.models.expressions import Col
 from django.db.models.query import get_related_populators as _get_related_populators
 from django.dispatch import receiver
 
-from authgate.conf import on_reload
+from authgate.conf import django_setting, on_reload
 from authgate.fastrows import (
     Builder,
     Node,
@@ -116,18 +115,8 @@ def _unobserved(connection: BaseDatabaseWrapper) -> bool:
         and CursorWrapper.execute is _DJANGO_EXECUTE
         and type(connection).cursor is _DJANGO_CURSOR
         and "cursor" not in vars(connection)
-        and not _setting("DEBUG")
+        and not django_setting("DEBUG")
     )
-
-
-#: Where ``django.conf.settings`` keeps the values it has resolved (it empties it whenever
-#: a setting changes); reading it skips ``LazyObject.__getattribute__`` (~0.25 µs).
-_RESOLVED_SETTINGS: dict[str, Any] = object.__getattribute__(django_settings, "__dict__")
-
-
-def _setting(name: str) -> Any:
-    value = _RESOLVED_SETTINGS.get(name, _RESOLVED_SETTINGS)
-    return getattr(django_settings, name) if value is _RESOLVED_SETTINGS else value
 
 
 def _fetchone(connection: BaseDatabaseWrapper, sql: str, params: dict[str, Any]) -> Row | None:

@@ -22,7 +22,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest
 
-from authgate.conf import settings
+from authgate.conf import django_setting, settings
 from authgate.core import headers
 from authgate.core.redaction import SENSITIVE_CREDENTIALS_RE, clean_credentials_for_display
 from authgate.exceptions import INVALID_REQUEST, AuthenticationFailed
@@ -173,7 +173,7 @@ _SCAN_FIELDS = 16
 def _plain_query(query: str, name: str) -> bool:
     """Whether ``parse_qsl`` would return ``query``'s fields undecoded, within Django's
     field limit, and ``name`` can only match a whole key."""
-    limit = django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    limit = django_setting("DATA_UPLOAD_MAX_NUMBER_FIELDS")
     fields = query.count("&") + 1
     return (
         fields <= _SCAN_FIELDS

@@ -13,6 +13,9 @@ Key derivation (per key, per namespace)::
 so the ``authgate.scoped.v1`` MAC and the ``authgate.links.v1`` MAC never share a key, and
 a MAC computed for one token kind is useless for every other. Raw keys are hashed into
 ``root`` at construction and not kept. Derived keys are cached (bounded, thread-safe).
+Keys for other primitives (:meth:`KeyRing.subkeys`, e.g. AES-GCM for sealed secrets) are
+``BLAKE2b(namespace, key=root, digest_size=size, person=b"authgate-subkey")``: never equal
+to a MAC key.
 
 Two MAC functions, both keyed BLAKE2b with the derived key:
 

@@ -122,13 +122,25 @@ _CLAIMS_SETTERS = slot_setters(LinkClaims)
 
 
 def _namespace(key: str) -> str:
+    if key == "":  # the default: only the empty str compares equal
+        return NAMESPACE
     if not isinstance(key, str):
         raise TypeError(f"key must be a str, not {type(key).__name__}")
-    return NAMESPACE + (":" + key if key else "")
+    return NAMESPACE + ":" + key
 
 
 def _header(*, timestamped: bool, one_time: bool) -> bytes:
     return _PREFIX_BYTES + bytes([(1 if timestamped else 0) | (2 if one_time else 0)])
+
+
+#: ``_header`` of each configuration, and the pre-MAC namespace of the default key: the
+#: same on every token checked.
+_HEADERS = {
+    (timestamped, one_time): _header(timestamped=timestamped, one_time=one_time)
+    for timestamped in (False, True)
+    for one_time in (False, True)
+}
+_PRE_NAMESPACE = NAMESPACE + ":pre"
 
 
 def _signed_message(signed: bytes, revocation: bytes, scope: str) -> bytes:
@@ -224,9 +236,13 @@ def parse(
     body = data[:body_end]
     pre_mac = data[body_end : body_end + PRE_MAC_SIZE]
     signature = data[body_end + PRE_MAC_SIZE :]
-    signed = _header(timestamped=timestamped, one_time=one_time) + body
+    header = _HEADERS.get((timestamped, one_time)) or _header(
+        timestamped=timestamped, one_time=one_time
+    )
+    signed = header + body
+    pre_namespace = _PRE_NAMESPACE if namespace is NAMESPACE else namespace + ":pre"
     # Before anything else is read from the body: see "Why two MACs" above.
-    if not keyring.match_tag(namespace=namespace + ":pre", message=signed, tag=pre_mac):
+    if not keyring.match_tag(namespace=pre_namespace, message=signed, tag=pre_mac):
         logger.debug("Bad %s token: invalid pre-MAC", PREFIX)
         return None
     try:

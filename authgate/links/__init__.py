@@ -224,7 +224,7 @@ def check_token(
     if claims.timestamp is not None:
         issued_at = datetime.fromtimestamp(claims.timestamp, tz=UTC)
         if limit is not None:
-            expires_at = datetime.fromtimestamp(claims.timestamp + limit, tz=UTC)
+            expires_at = issued_at + timedelta(seconds=limit)
     full_id = fmt.token_id(token)
     if cfg.one_time:
         # Keep the row while any max age in force could still accept the token.
