@@ -33,7 +33,7 @@ LARGE = int(os.environ.get("BENCH_LARGE", "1000000"))
 SAMPLE = 200  # users who get one credential of every kind
 ROUNDS = 3
 #: Rounds the authentication cases and the full requests are interleaved in.
-INTERLEAVED_ROUNDS = 10
+INTERLEAVED_ROUNDS = 50
 #: PostgreSQL again, with server-side binding and prepared statements (for every library).
 PREPARED = "postgres-prepared"
 
@@ -247,13 +247,16 @@ def measure(db: str) -> dict[str, Any]:
         cases.sesame_case(data["sesame"]),
     ]
     rows = []
-    # Many short interleaved rounds, each case's median taken over all of them: the load
-    # on a shared machine drifts within seconds, and then weighs on every case alike
-    # instead of on whichever ran during a slow stretch.
+    # Many short interleaved rounds (a few dozen calls each), each case's median taken over
+    # all of them: the load on a shared machine drifts within seconds, and then weighs on
+    # every case alike instead of on whichever ran during a slow stretch.
     samples: dict[str, list[int]] = {case.name: [] for case in all_cases}
-    for _round in range(INTERLEAVED_ROUNDS):
+    for round_ in range(INTERLEAVED_ROUNDS):
         for case in all_cases:
-            samples[case.name] += timed_ns(case, max(1, case.calls // INTERLEAVED_ROUNDS))
+            # case.calls in all, spread over the rounds (Basic's 30: one in each of the first).
+            calls = case.calls // INTERLEAVED_ROUNDS + (round_ < case.calls % INTERLEAVED_ROUNDS)
+            if calls:
+                samples[case.name] += timed_ns(case, calls)
     best = {name: statistics.median(values) / 1000 for name, values in samples.items()}
     for case in all_cases:
         queries, memory = queries_and_memory(case)
@@ -363,7 +366,7 @@ def measure_requests(data: dict[str, Any]) -> list[dict[str, Any]]:
                 assert client.get(path, **extra).status_code == 200, name
                 for _ in range(100 if round_ == 0 else 20):
                     client.get(path, **extra)
-                for _ in range(210):
+                for _ in range(2100 // INTERLEAVED_ROUNDS):
                     start = time.perf_counter_ns()
                     client.get(path, **extra)
                     samples[name].append(time.perf_counter_ns() - start)
