@@ -480,3 +480,59 @@ def test_a_raw_sqlite_datetime_reads_as_the_drivers_converter_and_djangos_do(val
     )
     raw = db.execute("SELECT +d FROM t").fetchone()[0]
     assert outcome(lambda: None if raw is None else _sqlite_datetime(zone)(raw)) == expected
+
+
+# --- PostgreSQL: one kept cursor per lookup and driver connection ----------------------
+
+
+def _timestamps(obj):
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.get_internal_type() == "DateTimeField" and getattr(obj, f.attname) is not None
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # a close inside an atomic block breaks it
+def test_postgres_reuses_one_cursor_until_the_connection_changes(make_user):
+    from django.db import connection
+
+    from authgate.tokens import issue
+
+    token, _plaintext = issue(make_user("alice", "pw"))
+    lookup = _token_lookup()
+    assert lookup.get(token.digest).pk == token.pk
+    kept = lookup._compiled("default").cursor
+    assert kept is not None and kept.connection is connection.connection
+    assert lookup.get(token.digest).pk == token.pk
+    assert lookup._compiled("default").cursor is kept  # not a new cursor per lookup
+    connection.close()  # a reconnect: the kept cursor belongs to the closed connection
+    try:
+        assert lookup.get(token.digest).pk == token.pk
+        assert lookup._compiled("default").cursor is not kept
+        assert lookup._compiled("default").cursor.connection is connection.connection
+    finally:
+        lookup.reset()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_postgres_timestamps_are_the_orms_to_the_tzinfo(make_user, use_tz):
+    from django.test import override_settings
+
+    from authgate.models import APIToken
+    from authgate.tokens import issue
+
+    alice = make_user("alice", "pw")
+    token, _plaintext = issue(alice)
+    APIToken.objects.filter(pk=token.pk).update(last_used=token.created)
+    with override_settings(USE_TZ=use_tz):  # naive datetimes: Django's loader, kept
+        found = _token_lookup().get(token.digest)
+        expected = APIToken.objects.select_related("user").get(pk=token.pk)
+    for ours, orms in ((found, expected), (found.user, expected.user)):
+        values, wanted = _timestamps(ours), _timestamps(orms)
+        assert values == wanted and values
+        for name, value in values.items():
+            assert value.tzinfo is wanted[name].tzinfo, name
+            assert (value.tzinfo is None) is (not use_tz), name
