@@ -182,7 +182,9 @@ def _fast_timestamps(cursor: Any) -> None:
     agree on a probe value, tzinfo included (so not with ``USE_TZ = False``, where Django's
     values are naive).
     """
-    from psycopg import adapters
+    if not hasattr(cursor, "adapters"):
+        return  # psycopg2: Django's loaders are psycopg2's own
+    from psycopg import Error, adapters
     from psycopg.pq import Format
 
     oid = adapters.types["timestamptz"].oid
@@ -190,7 +192,10 @@ def _fast_timestamps(cursor: Any) -> None:
     djangos = cursor.adapters.get_loader(oid, Format.TEXT)
     if compiled_loader is None or djangos is None or compiled_loader is djangos:
         return
-    ours, theirs = (loader(oid, cursor).load(_PROBE) for loader in (compiled_loader, djangos))
+    try:
+        ours, theirs = (loader(oid, cursor).load(_PROBE) for loader in (compiled_loader, djangos))
+    except (Error, ValueError, NotImplementedError):
+        return  # e.g. a DateStyle other than ISO, which neither reads: Django's stays
     if ours == theirs and ours.tzinfo is theirs.tzinfo:
         cursor.adapters.register_loader(oid, compiled_loader)
 

@@ -536,3 +536,20 @@ def test_postgres_timestamps_are_the_orms_to_the_tzinfo(make_user, use_tz):
         for name, value in values.items():
             assert value.tzinfo is wanted[name].tzinfo, name
             assert (value.tzinfo is None) is (not use_tz), name
+
+
+@pytest.mark.postgres
+def test_postgres_a_datestyle_the_probe_cannot_read_keeps_djangos_loader():
+    from django.db import connection
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    from authgate.fastquery import _fast_timestamps
+
+    oid = adapters.types["timestamptz"].oid
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")
+    cursor = connection.create_cursor()
+    djangos = cursor.adapters.get_loader(oid, Format.TEXT)
+    _fast_timestamps(cursor)  # no error: the probe's failure only means "keep Django's"
+    assert cursor.adapters.get_loader(oid, Format.TEXT) is djangos
