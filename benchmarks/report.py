@@ -51,6 +51,36 @@ def ratios(part: dict[str, Any]) -> dict[str, float]:
     return result
 
 
+#: Issue #6's targets, by ratio name: (at most?, bound); DRF's depends on the database.
+TARGETS: dict[str, tuple[bool, float]] = {
+    "token / floor": (True, 1.25),
+    "scoped token - floor (µs)": (True, 15),
+    "magic link - floor (µs)": (True, 15),
+    "in-process cache hit: the lookup alone (µs)": (True, 10),
+    "full request: authgate, in-process cache / unauthenticated": (True, 1.35),
+}
+LARGE_TARGET = (True, 1.2)  # the 1M-token lookup against the 10k one
+
+
+def target(db: str, name: str) -> tuple[bool, float] | None:
+    """The target for ratio ``name`` on ``db``, as ``(at_most, bound)``, or ``None``."""
+    if name == "DRF token / authgate token":
+        return (False, 4.0 if db == "sqlite" else 2.0)
+    if name.startswith("token with "):
+        return LARGE_TARGET
+    return TARGETS.get(name)
+
+
+def verdict(db: str, name: str, value: float) -> str:
+    """``"met (<= 1.25)"``, ``"MISSED (>= 2)"``, or ``""`` for a ratio without a target."""
+    found = target(db, name)
+    if found is None:
+        return ""
+    at_most, bound = found
+    met = value <= bound if at_most else value >= bound
+    return f"{'met' if met else 'MISSED'} ({'<=' if at_most else '>='} {bound:g})"
+
+
 def table(parts: list[dict[str, Any]]) -> str:
     lines = []
     for part in parts:
@@ -62,9 +92,9 @@ def table(parts: list[dict[str, Any]]) -> str:
         lines.append("  full request through a minimal DRF view (µs):")
         for row in part["requests"]:
             lines.append(f"    {row['name']:40} {row['median_us']:9.1f}")
-        lines.append("  ratios:")
+        lines.append("  ratios (and issue #6's targets):")
         for name, value in ratios(part).items():
-            lines.append(f"    {name:56} {value:8.2f}")
+            lines.append(f"    {name:56} {value:8.2f}  {verdict(part['db'], name, value)}".rstrip())
     return "\n".join(lines)
 
 
@@ -104,6 +134,14 @@ def write(parts: list[dict[str, Any]], directory: Path) -> None:
         "environment": environment,
         "results": parts,
         "ratios": {p["db"]: ratios(p) for p in parts},
+        "targets": {
+            p["db"]: {
+                name: verdict(p["db"], name, value)
+                for name, value in ratios(p).items()
+                if target(p["db"], name) is not None
+            }
+            for p in parts
+        },
     }
     (directory / "latest.json").write_text(json.dumps(summary, indent=2, default=str))
     chart(parts, directory / "chart.png")
