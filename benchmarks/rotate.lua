@@ -2,8 +2,10 @@
 --
 -- BENCH_TOKENS names a file with one Authorization header value per line ("Bearer agt_…");
 -- an empty or missing file sends no Authorization header (the unauthenticated ceiling).
--- Every wrk thread walks the whole list from its own starting point, so with 1,000 tokens
--- consecutive requests (on any connection) carry different tokens.
+-- Arguments after "--": the number of wrk threads and an offset (the driver picks one per
+-- run). Thread i walks the whole list from offset + i/threads of it: consecutive requests
+-- (on any connection) carry different tokens, and a short run does not use the same few
+-- tokens as the run before it.
 -- done() prints one JSON line (the driver reads it): requests, duration, latency
 -- percentiles (µs) and errors, non-2xx answers included.
 
@@ -27,8 +29,10 @@ end
 local index = 0
 
 function init(args)
+  local threads = tonumber(args[1]) or 1
+  local offset = tonumber(args[2]) or 0
   if #values > 0 then
-    index = (start or 0) * 997 % #values
+    index = (offset + math.floor((start or 0) * #values / threads)) % #values
   end
 end
 

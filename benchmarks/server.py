@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import statistics
@@ -237,6 +238,9 @@ def wrk(port: int, path: str, token_file: Path | None, seconds: float) -> dict[s
         "-s",
         str(SCRIPT),
         f"http://{HOST}:{port}{path}",
+        "--",
+        str(THREADS),
+        str(random.randrange(TOKENS)),
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith('{"requests"'))
