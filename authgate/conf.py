@@ -51,8 +51,17 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_DEFAULT_LIFETIME": timedelta(days=90),
     "TOKEN_MAX_LIFETIME": timedelta(days=366),
     "ALLOW_NON_EXPIRING_TOKENS": False,
-    # last_used is written at most once per this interval per token.
+    # With TOKEN_USAGE_FLUSH_INTERVAL = None: last_used is written at most once per this
+    # interval per token. Also how often a "used from a new IP" event may repeat.
     "TOKEN_LAST_USED_INTERVAL": timedelta(minutes=1),
+    # Uses (last_used, last_used_ip) are kept in each process and written by a background
+    # thread this often, one statement per flush (authgate.token_usage): no write on the
+    # request path; a crash loses at most this much. None: write through on the request
+    # path (serverless processes, frozen between invocations, that may never flush).
+    "TOKEN_USAGE_FLUSH_INTERVAL": timedelta(seconds=10),
+    # Tokens a process buffers at most between flushes; reaching it flushes early. While
+    # full (the database down), uses of further tokens are not recorded.
+    "TOKEN_USAGE_BUFFER_SIZE": 10_000,
     # None means no limit on live tokens per user.
     "MAX_TOKENS_PER_USER": None,
     "REVOKE_TOKENS_ON_PASSWORD_CHANGE": False,

@@ -5,4 +5,4 @@ IDs are stable and documented: ``authgate.E0xx``/``W0xx`` for the chain and sett
 ``E10x`` HTTP Message Signatures.
 """
 
-from authgate.checks import core, httpsig, links, oauth, scoped, tokens  # noqa: F401
+from authgate.checks import core, httpsig, links, oauth, scoped, token_usage, tokens  # noqa: F401
