@@ -98,7 +98,7 @@ screenshots: $(STAMP) chromium ## Refresh docs/screenshots/ from the browser tes
 # created from nothing) and Redis (db 6), driven from a second process for a bounded time
 # (STRESS_SECONDS, default 20; STRESS_REQUESTS, default 12000). Same policy as the
 # PostgreSQL pass: services down → one SKIP line locally, a failure with CI=true.
-stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly once; test-artifacts/stress.json
+stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly once, last_used current; test-artifacts/stress.json
 	@echo "==> stress: the demo under gunicorn on PostgreSQL + Redis, under load and outage"
 	$(PY) stress/run.py
 
