@@ -15,9 +15,10 @@ path (on SQLite, behind the one database lock, a thirty-sixth of the throughput)
   to write early; while it stays full (the database slow or down), uses of *further*
   tokens are not recorded (counted and logged) — memory stays bounded. A failed write puts
   its uses back, within the same bound, for the next attempt.
-* On a clean exit what is left is written: :mod:`atexit`, and gunicorn's ``worker_exit``
-  hook if configured (:func:`gunicorn_worker_exit`). ``manage.py authgate flush-usage``
-  and :func:`flush` write the calling process's buffer now.
+* On a clean exit what is left is written: :mod:`atexit`, gunicorn's ``worker_exit``
+  hook if configured (:func:`gunicorn_worker_exit`), and the ASGI lifespan's shutdown if
+  the application is wrapped (:func:`flush_on_shutdown`). ``manage.py authgate
+  flush-usage`` and :func:`flush` write the calling process's buffer now.
 
 A crash (``SIGKILL``, an out-of-memory kill, a worker timeout) loses that process's uses
 of at most the last interval: ``last_used`` values only. Revocations and use counts
@@ -30,9 +31,12 @@ Processes:
   (:func:`os.register_at_fork`; the parent's pending uses stay the parent's to write), and
   starts its thread with its first recorded use. Graceful stops and ``max_requests``
   recycling write the buffer on the way out.
-* **uvicorn** ``--workers``: each worker is a fresh interpreter (spawned, not forked) with
-  its own buffer and thread; a normal shutdown runs :mod:`atexit`. One process serving
-  async views records from whichever thread runs the backend: the buffer is thread-safe.
+* **uvicorn** (``--workers`` or gunicorn's ``UvicornWorker``): each worker has its own
+  buffer and thread (spawned workers are fresh interpreters). After its graceful shutdown
+  uvicorn re-raises the ``SIGTERM`` it caught, with the default handler, so the process
+  ends without :mod:`atexit`: wrap the ASGI application with :func:`flush_on_shutdown`, and
+  the lifespan's shutdown writes the buffer. Async views record from whichever thread
+  runs the backend: the buffer is thread-safe.
 * **serverless** (a process frozen between invocations, killed without warning): a thread
   does not run while frozen and :mod:`atexit` may never run. Set
   ``TOKEN_USAGE_FLUSH_INTERVAL = None`` to write through: the request path then writes
@@ -42,27 +46,40 @@ Processes:
 token whose newest use came from another address than the one last known to this process
 (or stored in the row as read), at most once per token and address per
 ``TOKEN_LAST_USED_INTERVAL`` (de-duplicated in the shared cache, so across workers too).
+
+Importable before Django is set up (a gunicorn configuration file imports the hook).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.http import HttpRequest
 
 from authgate.clientip import client_ip
 from authgate.conf import settings
-from authgate.models import APIToken, TokenEvent
 
-__all__ = ["UsageBuffer", "buffered", "flush", "gunicorn_worker_exit", "record", "usage_buffer"]
+if TYPE_CHECKING:
+    from authgate.models import APIToken
+
+__all__ = [
+    "UsageBuffer",
+    "buffered",
+    "flush",
+    "flush_on_shutdown",
+    "gunicorn_worker_exit",
+    "record",
+    "usage_buffer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +125,32 @@ def gunicorn_worker_exit(server: Any, worker: Any) -> None:
     worker_exit``). :mod:`atexit` does the same a moment later on any clean exit; the hook
     writes while gunicorn's logging is still fully up, and says so in the worker's log."""
     _shutdown()
+
+
+def flush_on_shutdown(application: Any) -> Any:
+    """Wrap Django's ASGI application so the ASGI lifespan's shutdown writes the buffer:
+    ``application = flush_on_shutdown(get_asgi_application())``.
+
+    uvicorn ends a worker by re-raising the ``SIGTERM`` it handled, so :mod:`atexit` never
+    runs there; it does send ``lifespan.shutdown`` first, once every connection is done.
+    The wrapper answers the lifespan itself (Django's handler refuses that scope) and passes
+    every other scope on.
+    """
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await application(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(_shutdown_and_close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    return app
 
 
 class UsageBuffer:
@@ -276,6 +319,7 @@ def _audit_new_ips(written: dict[Any, _Use]) -> None:
     ]
     if not changed:
         return
+    from authgate.models import TokenEvent
     from authgate.tokens import CREDENTIAL_KIND
 
     interval = max(1, int(settings.TOKEN_LAST_USED_INTERVAL.total_seconds()))
@@ -327,6 +371,13 @@ def _shutdown() -> None:
         instance.flush()
     except Exception:
         logger.warning("Writing API-token last_used at exit failed", exc_info=True)
+
+
+def _shutdown_and_close() -> None:
+    try:
+        _shutdown()
+    finally:
+        connections.close_all()  # this thread's, opened for the write
 
 
 def _after_fork_in_child() -> None:
