@@ -73,7 +73,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "UsageBuffer",
-    "buffered",
     "flush",
     "flush_on_shutdown",
     "gunicorn_worker_exit",
@@ -94,11 +93,6 @@ class _Use:
     previous_ip: str | None  # the token's address before this interval, as last known
     user_id: Any
     display_prefix: str
-
-
-def buffered() -> bool:
-    """Whether uses are buffered (``TOKEN_USAGE_FLUSH_INTERVAL`` set), not written through."""
-    return bool(settings.TOKEN_USAGE_FLUSH_INTERVAL)
 
 
 def record(token: APIToken, request: HttpRequest, now: datetime) -> bool:
@@ -122,8 +116,8 @@ def flush() -> int:
 def gunicorn_worker_exit(server: Any, worker: Any) -> None:
     """gunicorn's ``worker_exit`` hook: write what the worker has buffered as it exits
     (in ``gunicorn.conf.py``: ``from authgate.token_usage import gunicorn_worker_exit as
-    worker_exit``). :mod:`atexit` does the same a moment later on any clean exit; the hook
-    writes while gunicorn's logging is still fully up, and says so in the worker's log."""
+    worker_exit``). :mod:`atexit` does the same a moment later; the hook writes while
+    gunicorn's logging is still up, so a failure is reported in the worker's log."""
     _shutdown()
 
 
