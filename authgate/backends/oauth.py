@@ -28,6 +28,13 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest
 
+from authgate.extras import MissingExtra
+
+try:  # PyJWT, which authgate.oauth imports where it verifies a token
+    import jwt  # noqa: F401
+except ImportError as exc:
+    raise MissingExtra("authgate.backends.oauth", "oauth", "PyJWT", exc) from exc
+
 from authgate.backends.base import AuthorizationHeaderBackend, Credentials, bearer_challenge
 from authgate.conf import settings
 from authgate.exceptions import AuthenticationFailed, ServiceUnavailable

@@ -16,6 +16,14 @@ Nothing here imports Django: the backend (:mod:`authgate.backends.httpsig`) and 
 helper (:mod:`authgate.client`) are thin layers on top.
 """
 
+from authgate.extras import MissingExtra
+
+try:  # the two packages of the ``httpsig`` extra, which the modules below import
+    import cryptography  # noqa: F401
+    import http_sf  # noqa: F401
+except ImportError as exc:
+    raise MissingExtra("authgate.httpsig", "httpsig", "cryptography and http-sf", exc) from exc
+
 from authgate.httpsig.base import signature_base
 from authgate.httpsig.errors import SignatureError
 from authgate.httpsig.message import Message
