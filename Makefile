@@ -51,9 +51,10 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -e '.[$(DEV_EXTRAS)]' --group dev
 	touch $@
 
-# Only what the demo needs: no test, lint, docs or browser tooling (see README: time, size).
+# Only what the demo needs: no test, lint, docs or browser tooling (README: time, size).
+# No dependency group either, so the venv's own pip will do: upgrading it would cost a
+# download and a few seconds for nothing (STAMP upgrades it when the toolchain comes).
 $(DEMO_STAMP): pyproject.toml | $(PY)
-	$(PIP_UPGRADE)
 	$(PIP) install -e '.[$(DEMO_EXTRAS)]'
 	touch $@
 
