@@ -54,9 +54,9 @@ MARKER = "<!-- tested: tests/test_readme.py"
 EXPECT = "# → "
 # The failed-login limit counts in clock-minute windows (LOGIN_LIMIT_RATE "5/m"). A reader
 # never notices; a test that began that loop in a minute's last seconds would see its
-# failures split over two windows. So before the first failed login, if less than 20 s of
+# failures split over two windows. So before the first failed login, if less than 30 s of
 # the minute are left, the script waits for the next minute.
-WINDOW_GUARD = 'left=$((60 - $(date +%s) % 60)); if [ "$left" -lt 20 ]; then sleep "$left"; fi'
+WINDOW_GUARD = 'left=$((60 - $(date +%s) % 60)); if [ "$left" -lt 30 ]; then sleep "$left"; fi'
 
 
 @dataclass
