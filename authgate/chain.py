@@ -22,9 +22,9 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.conf import on_reload, settings
-from authgate.exceptions import (
+from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
     PermissionDenied,

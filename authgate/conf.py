@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # --- the chain -------------------------------------------------------------------
     # Ordered dotted paths of Backend classes; the first that recognises its credentials wins.
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     # Dotted path of the callable that builds request.user when no backend authenticates.
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -94,7 +94,7 @@ DEFAULTS: dict[str, Any] = {
     # A URL of your API (a path on this site, or absolute) for the curl line on the page
     # that shows a new token; None shows the Authorization header alone.
     "TOKEN_PAGES_EXAMPLE_URL": None,
-    # --- HTTP Message Signatures, RFC 9421 (authgate.backends.httpsig, docs/httpsig.md) ---
+    # --- HTTP Message Signatures, RFC 9421 (authgate.schemes.httpsig.backend, docs/httpsig.md) ---
     # Components every signature must cover. "@target-uri" stands for "@scheme",
     # "@authority", "@path" and "@query"; "@request-target" for "@path" and "@query".
     "HTTPSIG_REQUIRED_COMPONENTS": ["@method", "@authority", "@path", "@query"],
@@ -111,7 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTPSIG_ALGORITHMS": ["ed25519", "ecdsa-p256-sha256", "rsa-pss-sha512", "hmac-sha256"],
     # Signature-Input / Signature longer than this are refused before parsing (characters).
     "HTTPSIG_MAX_HEADER_LENGTH": 8192,
-    # --- OAuth 2.0 resource server (authgate.backends.oauth, docs/oauth.md) --------------
+    # --- OAuth 2.0 resource server (authgate.schemes.oauth.backend, docs/oauth.md) --------------
     # The IdP's issuer identifier: the exact "iss" every access token must carry.
     "OAUTH_ISSUER": None,
     # This API's identifier at the IdP (str, or a list of accepted ones): "aud" must name one.

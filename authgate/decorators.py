@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from authgate.chain import aresolve, backends_for_view, request_backends, resolve
-from authgate.exceptions import (
+from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
     NotAuthenticated,

@@ -18,7 +18,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
 from authgate.chain import aresolve, backends_for_view, resolve
-from authgate.exceptions import AuthgateError
+from authgate.errors import AuthgateError
 from authgate.responses import error_response
 
 __all__ = ["AuthgateMiddleware"]

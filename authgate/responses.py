@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from django.http import HttpRequest, JsonResponse
 
-from authgate.backends.base import Backend
-from authgate.exceptions import AuthgateError
+from authgate.backend import Backend
+from authgate.errors import AuthgateError
 
 __all__ = ["challenges", "error_response"]
 

@@ -112,8 +112,10 @@ def make_data() -> dict[str, Any]:
     from rest_framework_simplejwt.tokens import AccessToken
     from sesame.utils import get_token
 
-    from authgate import links, scoped, tokens
     from authgate.core import opaque
+    from authgate.schemes.links import service as links
+    from authgate.schemes.scoped import service as scoped
+    from authgate.schemes.tokens import service as tokens
 
     User = get_user_model()
     password = make_password("bench-password")
@@ -214,7 +216,7 @@ def measure(db: str) -> dict[str, Any]:
         cases.floor_case(digests),
         cases.authgate_case(
             "authgate API token",
-            "authgate.backends.tokens.TokenBackend",
+            "authgate.schemes.tokens.backend.TokenBackend",
             header("Bearer", data["authgate"]),
             # Every sampled token once before timing: ``last_used`` is then fresh, and the
             # write it gets once per TOKEN_LAST_USED_INTERVAL is measured on its own below.
@@ -222,21 +224,21 @@ def measure(db: str) -> dict[str, Any]:
         ),
         cases.authgate_case(
             "authgate API token, writing last_used",
-            "authgate.backends.tokens.TokenBackend",
+            "authgate.schemes.tokens.backend.TokenBackend",
             stale_token_requests,
             calls=SAMPLE * ROUNDS * 2 // 3,  # each timed call on a different token
         ),
         cases.authgate_case(
             "authgate scoped token",
-            "authgate.backends.scoped.ScopedTokenBackend",
+            "authgate.schemes.scoped.backend.ScopedTokenBackend",
             header("TmpToken", data["scoped"]),
         ),
         cases.authgate_case(
-            "authgate magic link", "authgate.backends.links.LinkBackend", link_requests
+            "authgate magic link", "authgate.schemes.links.backend.LinkBackend", link_requests
         ),
         cases.authgate_case(
             "authgate Basic (PBKDF2)",
-            "authgate.backends.basic.BasicBackend",
+            "authgate.schemes.basic.BasicBackend",
             lambda i: cases.header_request(basic),
             calls=30,
         ),
@@ -322,13 +324,13 @@ def measure_cache_hit(
     """The token path with a warm cache (a hit makes no query), and the lookup alone."""
     from django.core.cache import caches
 
-    from authgate.backends.tokens import lookup
+    from authgate.schemes.tokens.backend import lookup
     from benchmarks import cases
 
     with cache_settings(overrides):
         caches["redis"].clear()
         case = cases.authgate_case(
-            name, "authgate.backends.tokens.TokenBackend", requests, warm=2 * SAMPLE
+            name, "authgate.schemes.tokens.backend.TokenBackend", requests, warm=2 * SAMPLE
         )
         for i in range(2 * SAMPLE):  # every sampled token, twice: the first use writes
             case.call(case.prepare(i))  # last_used, which drops an in-process copy

@@ -5,9 +5,9 @@ import base64
 import pytest
 from django.test import override_settings
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.chain import authenticate, load_backends, resolve
-from authgate.exceptions import AuthenticationFailed
+from authgate.errors import AuthenticationFailed
 from authgate.identity import Identity
 
 pytestmark = pytest.mark.django_db
@@ -56,15 +56,13 @@ def test_no_credentials_is_anonymous(rf, user):
 
 def test_first_backend_with_credentials_wins(rf, user):
     request = rf.get("/", HTTP_X_TEST="alice", HTTP_AUTHORIZATION="Basic !!!")
-    identity = authenticate(
-        request, load_backends([X_PATH, "authgate.backends.basic.BasicBackend"])
-    )
+    identity = authenticate(request, load_backends([X_PATH, "authgate.schemes.basic.BasicBackend"]))
     assert identity.scheme == "xtest"
 
 
 def test_raise_stops_the_chain_and_names_the_backend(rf, user):
     request = rf.get("/", HTTP_X_TEST="bad", HTTP_AUTHORIZATION=BASIC)
-    backends = load_backends([X_PATH, "authgate.backends.basic.BasicBackend"])
+    backends = load_backends([X_PATH, "authgate.schemes.basic.BasicBackend"])
     with pytest.raises(AuthenticationFailed) as info:
         authenticate(request, backends)
     assert info.value.backend is backends[0]
@@ -90,7 +88,7 @@ def test_resolve_caches_errors_too(rf, user):
     assert first.value is second.value
 
 
-@override_settings(AUTHGATE={"BACKENDS": [X_PATH, "authgate.backends.basic.BasicBackend"]})
+@override_settings(AUTHGATE={"BACKENDS": [X_PATH, "authgate.schemes.basic.BasicBackend"]})
 def test_401_lists_every_challenge_in_chain_order(client, db):
     response = client.get("/api/whoami/")
     assert response.status_code == 401
@@ -101,7 +99,7 @@ def test_401_lists_every_challenge_in_chain_order(client, db):
     }
 
 
-@override_settings(AUTHGATE={"BACKENDS": [X_PATH, "authgate.backends.basic.BasicBackend"]})
+@override_settings(AUTHGATE={"BACKENDS": [X_PATH, "authgate.schemes.basic.BasicBackend"]})
 def test_failing_backend_challenge_carries_the_error(client, user):
     response = client.get("/api/whoami/", HTTP_X_TEST="bad")
     assert response.status_code == 401

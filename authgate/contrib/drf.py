@@ -30,7 +30,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission, OperationHolderMixin
 from rest_framework.throttling import ScopedRateThrottle
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.chain import (
     backends_for_view,
     load_backends,
@@ -39,7 +39,7 @@ from authgate.chain import (
     resolve_with,
 )
 from authgate.decorators import ScopeSpec, require_scopes, scopes_for
-from authgate.exceptions import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
+from authgate.errors import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
 from authgate.identity import Identity
 from authgate.responses import challenges
 
@@ -137,43 +137,43 @@ def _view_scheme_backends(request: Any, current: AuthgateAuthentication) -> tupl
 class SessionAuthentication(AuthgateAuthentication):
     """Django's session cookie, CSRF enforced on unsafe methods (``SessionBackend``)."""
 
-    backends = ["authgate.backends.session.SessionBackend"]
+    backends = ["authgate.schemes.session.SessionBackend"]
 
 
 class BasicAuthentication(AuthgateAuthentication):
     """``Authorization: Basic …`` (RFC 7617), rate limited (``BasicBackend``)."""
 
-    backends = ["authgate.backends.basic.BasicBackend"]
+    backends = ["authgate.schemes.basic.BasicBackend"]
 
 
 class TokenAuthentication(AuthgateAuthentication):
     """Opaque API tokens: ``Authorization: Bearer|Token <agt_…>`` (``TokenBackend``)."""
 
-    backends = ["authgate.backends.tokens.TokenBackend"]
+    backends = ["authgate.schemes.tokens.backend.TokenBackend"]
 
 
 class ScopedTokenAuthentication(AuthgateAuthentication):
     """Signed scoped tokens: ``Authorization: TmpToken <ags1_…>`` or ``?TOKEN=``."""
 
-    backends = ["authgate.backends.scoped.ScopedTokenBackend"]
+    backends = ["authgate.schemes.scoped.backend.ScopedTokenBackend"]
 
 
 class LinkAuthentication(AuthgateAuthentication):
     """Magic links: ``?sesame=<token>`` for one request (``LinkBackend``)."""
 
-    backends = ["authgate.backends.links.LinkBackend"]
+    backends = ["authgate.schemes.links.backend.LinkBackend"]
 
 
 class OAuthAuthentication(AuthgateAuthentication):
     """OAuth 2.0 access tokens from an IdP: ``Authorization: Bearer <jwt>`` (``OAuthBackend``)."""
 
-    backends = ["authgate.backends.oauth.OAuthBackend"]
+    backends = ["authgate.schemes.oauth.backend.OAuthBackend"]
 
 
 class HTTPSignatureAuthentication(AuthgateAuthentication):
     """RFC 9421 HTTP Message Signatures with a registered key (``HTTPSignatureBackend``)."""
 
-    backends = ["authgate.backends.httpsig.HTTPSignatureBackend"]
+    backends = ["authgate.schemes.httpsig.backend.HTTPSignatureBackend"]
 
 
 # --- permissions ------------------------------------------------------------------------

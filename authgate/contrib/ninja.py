@@ -35,12 +35,12 @@ from ninja.errors import AuthenticationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security.base import AuthBase
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.chain import aresolve, aresolve_with, load_backends, request_backends, resolve
 from authgate.chain import resolve_with as _resolve_with
 from authgate.contrib.openapi import security_schemes
 from authgate.decorators import ScopeSpec, require_scopes, scopes_for
-from authgate.exceptions import AuthgateError, NotAuthenticated
+from authgate.errors import AuthgateError, NotAuthenticated
 from authgate.identity import Identity
 from authgate.responses import error_response
 
@@ -154,43 +154,43 @@ class _AsyncMixin:
 class SessionAuth(AuthgateAuth):
     """Django's session cookie, CSRF enforced on unsafe methods."""
 
-    backends = ["authgate.backends.session.SessionBackend"]
+    backends = ["authgate.schemes.session.SessionBackend"]
 
 
 class BasicAuth(AuthgateAuth):
     """``Authorization: Basic …`` (RFC 7617), rate limited."""
 
-    backends = ["authgate.backends.basic.BasicBackend"]
+    backends = ["authgate.schemes.basic.BasicBackend"]
 
 
 class TokenAuth(AuthgateAuth):
     """API tokens: ``Authorization: Bearer|Token <agt_…>``."""
 
-    backends = ["authgate.backends.tokens.TokenBackend"]
+    backends = ["authgate.schemes.tokens.backend.TokenBackend"]
 
 
 class ScopedTokenAuth(AuthgateAuth):
     """Signed scoped tokens: ``Authorization: TmpToken <ags1_…>`` or ``?TOKEN=``."""
 
-    backends = ["authgate.backends.scoped.ScopedTokenBackend"]
+    backends = ["authgate.schemes.scoped.backend.ScopedTokenBackend"]
 
 
 class LinkAuth(AuthgateAuth):
     """Magic links: ``?sesame=<token>`` for one request."""
 
-    backends = ["authgate.backends.links.LinkBackend"]
+    backends = ["authgate.schemes.links.backend.LinkBackend"]
 
 
 class OAuthAuth(AuthgateAuth):
     """OAuth 2.0 access tokens from an IdP: ``Authorization: Bearer <jwt>`` (RFC 6750)."""
 
-    backends = ["authgate.backends.oauth.OAuthBackend"]
+    backends = ["authgate.schemes.oauth.backend.OAuthBackend"]
 
 
 class HTTPSignatureAuth(AuthgateAuth):
     """RFC 9421 HTTP Message Signatures with a registered key (``HTTPSignatureBackend``)."""
 
-    backends = ["authgate.backends.httpsig.HTTPSignatureBackend"]
+    backends = ["authgate.schemes.httpsig.backend.HTTPSignatureBackend"]
 
 
 class AsyncAuthgateAuth(_AsyncMixin, AuthgateAuth):  # type: ignore[misc]

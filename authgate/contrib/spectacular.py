@@ -21,7 +21,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.chain import backends_for_view, load_backends
 from authgate.contrib.openapi import security_schemes
 

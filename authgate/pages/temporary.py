@@ -18,15 +18,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from authgate import audit, links, scoped
+from authgate import audit
 from authgate.conf import settings
-from authgate.exceptions import AuthgateError
+from authgate.errors import AuthgateError
 from authgate.identity import Identity
 from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
-from authgate.pages.views import _context, _reveal, _temporary_kinds, page
+from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
 
 # The mint endpoint's "never exceed the minting credential" checks, reused as they are.
-from authgate.views.scoped import _check_within, _granted_scopes, _max_age
+from authgate.schemes.scoped.views import _check_within, _granted_scopes, _max_age
 
 __all__ = ["temporary"]
 

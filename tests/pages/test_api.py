@@ -10,9 +10,9 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from authgate import scoped
 from authgate.models import APIToken
-from authgate.tokens import issue
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens.service import issue
 from tests.pages.conftest import basic, bearer
 
 pytestmark = pytest.mark.django_db
