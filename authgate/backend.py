@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings as django_settings
 from django.contrib import auth
@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from authgate.conf import django_setting, settings
 from authgate.core import headers
 from authgate.core.redaction import SENSITIVE_CREDENTIALS_RE, clean_credentials_for_display
-from authgate.errors import INVALID_REQUEST, AuthenticationFailed
+from authgate.errors import INVALID_REQUEST, AuthenticationFailed, AuthgateError
 from authgate.identity import Identity
 
 __all__ = [
@@ -50,9 +50,7 @@ class Backend:
     #: Keys of credential mappings whose values are masked before logging (djblets).
     SENSITIVE_CREDENTIALS_RE = SENSITIVE_CREDENTIALS_RE
 
-    def challenge(
-        self, request: HttpRequest, error: AuthenticationFailed | None = None
-    ) -> str | None:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str | None:
         """The ``WWW-Authenticate`` challenge, or ``None`` if this scheme has none (→ 403)."""
         return None
 
@@ -109,7 +107,7 @@ class Backend:
 _RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
 
 
-def bearer_challenge(keyword: str, error: AuthenticationFailed | None = None) -> str:
+def bearer_challenge(keyword: str, error: AuthgateError | None = None) -> str:
     """An RFC 6750 §3 challenge: ``realm``, and ``error``/``error_description``/``scope``
     only when a credential was presented and refused."""
     params = {"realm": settings.REALM}
@@ -134,7 +132,7 @@ def get_authorization(request: HttpRequest) -> headers.Authorization | None:
     parsed = headers.parse_authorization(
         request.META.get("HTTP_AUTHORIZATION"), max_length=settings.MAX_HEADER_LENGTH
     )
-    request._authgate_authorization = parsed  # type: ignore[attr-defined]
+    request.__dict__["_authgate_authorization"] = parsed
     return parsed
 
 
@@ -156,7 +154,7 @@ def query_values(request: HttpRequest, name: str) -> list[str]:
         lazy = getattr(type(request), "GET", None)
         query: str | None = None
         if lazy is _WSGI_GET:
-            query = request.environ.get("QUERY_STRING", "")  # type: ignore[attr-defined]
+            query = cast(WSGIRequest, request).environ.get("QUERY_STRING", "")
         elif lazy is _ASGI_GET:
             query = request.META.get("QUERY_STRING", "")
         if not query and query is not None:

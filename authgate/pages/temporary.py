@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from authgate import audit
+from authgate.chain import required_identity
 from authgate.conf import settings
 from authgate.errors import AuthgateError
-from authgate.identity import Identity
 from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
 from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
 from authgate.schemes.links import service as links
@@ -34,7 +34,7 @@ __all__ = ["temporary"]
 
 
 def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | None:
-    identity: Identity = request.auth  # type: ignore[attr-defined]
+    identity = required_identity(request)
     data = form.cleaned_data
     try:
         seconds = _max_age(identity, data["max_age"])

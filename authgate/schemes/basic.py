@@ -18,7 +18,12 @@ from authgate.backend import AuthorizationHeaderBackend, Credentials
 from authgate.clientip import client_ip
 from authgate.conf import settings
 from authgate.core import headers
-from authgate.errors import INVALID_CREDENTIALS, INVALID_REQUEST, AuthenticationFailed
+from authgate.errors import (
+    INVALID_CREDENTIALS,
+    INVALID_REQUEST,
+    AuthenticationFailed,
+    AuthgateError,
+)
 from authgate.identity import Identity
 from authgate.ratelimit import FailureLimiter
 
@@ -55,7 +60,7 @@ class BasicBackend(AuthorizationHeaderBackend):
     scheme = "Basic"
     keywords = ("Basic",)
 
-    def challenge(self, request: HttpRequest, error: AuthenticationFailed | None = None) -> str:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         # RFC 7617 §2.1: announce that user-id and password are UTF-8.
         return headers.format_challenge("Basic", {"realm": settings.REALM, "charset": "UTF-8"})
 

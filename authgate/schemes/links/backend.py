@@ -36,13 +36,16 @@ __all__ = ["LinkBackend", "LinkBackendMixin", "ModelBackend", "handles_links_its
 
 logger = logging.getLogger(__name__)
 
+#: Set in ``request.__dict__`` by the link middleware: the link is its to handle.
+LINK_HANDLED = "_authgate_links_handled"
+
 #: Security headers on every response to a request that carried a link.
 LANDING_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def handles_links_itself(request: HttpRequest) -> bool:
     """Whether the link in ``request`` is for a link-aware middleware or view, not the chain."""
-    if getattr(request, "_authgate_links_handled", False):
+    if request.__dict__.get(LINK_HANDLED, False):
         return True
     match = getattr(request, "resolver_match", None)
     func = getattr(match, "func", None)

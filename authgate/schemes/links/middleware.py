@@ -30,7 +30,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from authgate.schemes.links import service as links
-from authgate.schemes.links.backend import LANDING_HEADERS
+from authgate.schemes.links.backend import LANDING_HEADERS, LINK_HANDLED
 
 __all__ = ["AuthenticationMiddleware"]
 
@@ -57,7 +57,7 @@ class AuthenticationMiddleware:
         return links.config().token_name in request.GET
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        request._authgate_links_handled = True  # type: ignore[attr-defined]
+        request.__dict__[LINK_HANDLED] = True
         has_session = hasattr(request, "session")
         # login() updates the last login date itself; without sessions keep get_user's default.
         user = links.get_user(request, update_last_login=False if has_session else None)

@@ -30,7 +30,7 @@ from django.http import HttpRequest
 
 from authgate.backend import AuthorizationHeaderBackend, Credentials, bearer_challenge
 from authgate.conf import settings
-from authgate.errors import AuthenticationFailed, ServiceUnavailable
+from authgate.errors import AuthenticationFailed, AuthgateError, ServiceUnavailable
 from authgate.identity import Identity
 from authgate.schemes.oauth import claims as oauth_claims
 from authgate.schemes.oauth import introspection
@@ -59,9 +59,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
     #: The identity's scheme, as views see it (``request.auth.scheme``).
     identity_scheme: ClassVar[str] = "oauth"
 
-    def challenge(
-        self, request: HttpRequest, error: AuthenticationFailed | None = None
-    ) -> str | None:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str | None:
         # Shared with TokenBackend: responses.challenges() keeps one Bearer challenge.
         return bearer_challenge("Bearer", error)
 

@@ -45,6 +45,7 @@ from authgate.errors import (
     INVALID_TOKEN,
     REVOKED_TOKEN,
     AuthenticationFailed,
+    AuthgateError,
 )
 from authgate.identity import Identity
 from authgate.schemes.scoped.service import ExpiredToken, build_restrictions, parse
@@ -128,9 +129,7 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
         name = self.query_param if self.query_param is not None else settings.SCOPED_QUERY_PARAM
         return name or None
 
-    def challenge(
-        self, request: HttpRequest, error: AuthenticationFailed | None = None
-    ) -> str | None:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str | None:
         params = {"realm": settings.REALM}
         if error is not None:
             # RFC 6750 §3: only when credentials were presented and refused.

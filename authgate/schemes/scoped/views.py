@@ -37,7 +37,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from authgate.chain import request_backends
+from authgate.chain import required_identity
 from authgate.conf import settings
 from authgate.core.policy import PolicyError
 from authgate.decorators import auth_required
@@ -193,7 +193,7 @@ def mint(request: HttpRequest) -> JsonResponse:
             status=405,
             headers={"Allow": "POST"},
         )
-    identity: Identity = request.auth  # type: ignore[attr-defined]
+    identity = required_identity(request)
     try:
         try:
             data = _read_body(request)
@@ -219,8 +219,7 @@ def mint(request: HttpRequest) -> JsonResponse:
         except (TypeError, ValueError) as exc:
             raise AuthgateError(INVALID_REQUEST, str(exc)) from None
     except AuthgateError as exc:
-        exc.backend = getattr(request, "_authgate_backend", None)
-        return error_response(request, exc, request_backends(request))
+        return error_response(request, exc)
     expires_at = datetime.fromtimestamp(now + seconds, tz=UTC)
     return JsonResponse(
         {

@@ -206,7 +206,7 @@ class APITokenAdmin(admin.ModelAdmin):
             request=request,
         )
         obj.__dict__.update(token.__dict__)  # the admin logs and links the saved row
-        request._authgate_issued = [(token, plaintext)]  # type: ignore[attr-defined]
+        request.__dict__["_authgate_issued"] = [(token, plaintext)]
 
     def response_add(self, request: HttpRequest, obj: APIToken, post_url_continue: Any = None):
         issued = getattr(request, "_authgate_issued", None)

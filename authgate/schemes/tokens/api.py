@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from authgate import rights
-from authgate.chain import request_backends
+from authgate.chain import required_identity
 from authgate.decorators import auth_required
 from authgate.errors import (
     INVALID_REQUEST,
@@ -140,9 +140,7 @@ def _handle(view: Any) -> Any:
             error = ServiceUnavailable(detail=str(exc))
         except AuthgateError as exc:
             error = exc
-        if error.backend is None and error.status_code == 403:
-            error.backend = getattr(request, "_authgate_backend", None)
-        return error_response(request, error, request_backends(request))
+        return error_response(request, error)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -194,7 +192,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
             INVALID_REQUEST,
             _("name is a string, scopes and allowed_ips are lists, policy is an object."),
         )
-    limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+    limits = rights.limits_for(required_identity(request))
     scopes, policy, allowed_ips = rights.within(
         limits,
         scopes=clean_scopes(scopes),
@@ -255,7 +253,7 @@ def token_rotate(request: HttpRequest, pk: int) -> JsonResponse:
     if overlap is None:
         raise TokenError(_("overlap must be a duration like 1h."))
     token = _own(request, pk)
-    limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+    limits = rights.limits_for(required_identity(request))
     rights.check_covers(limits, token)
     with transaction.atomic():
         new, plaintext = rotate(

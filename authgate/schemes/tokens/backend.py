@@ -56,6 +56,7 @@ from authgate.errors import (
     PERMISSION_DENIED,
     REVOKED_TOKEN,
     AuthenticationFailed,
+    AuthgateError,
     PermissionDenied,
 )
 from authgate.identity import Identity
@@ -359,7 +360,7 @@ class TokenBackend(AuthorizationHeaderBackend):
     def get_keywords(self) -> tuple[str, ...]:
         return tuple(settings.TOKEN_KEYWORDS)
 
-    def challenge(self, request: HttpRequest, error: AuthenticationFailed | None = None) -> str:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         return bearer_challenge(self.get_keywords()[0], error)
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
