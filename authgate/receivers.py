@@ -55,7 +55,7 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
 
 
 def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    from authgate.models import APIToken
+    from authgate.schemes.tokens.models import APIToken
     from authgate.schemes.tokens.service import forget_cached, revoke_all
 
     reason = instance.__dict__.pop("_authgate_revoke_reason", "")

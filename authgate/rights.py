@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from authgate.conf import settings
 from authgate.errors import INSUFFICIENT_SCOPE, PermissionDenied
 from authgate.identity import Identity
-from authgate.models import APIToken
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.validation import DEFAULT, expiry
 
 __all__ = [

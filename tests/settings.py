@@ -143,7 +143,7 @@ ROOT_URLCONF = "tests.urls"
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 TEMPLATES = [

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from authgate.conf import settings
-from authgate.models import HTTPSignatureKey
 from authgate.pages.tokens import _context, page
 from authgate.schemes.httpsig import service as signature_keys
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 
 __all__ = ["RegisterKeyForm", "key_list", "key_revoke"]
 

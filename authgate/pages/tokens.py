@@ -41,7 +41,6 @@ from authgate import rights
 from authgate.chain import load_backends, required_identity, resolve
 from authgate.conf import settings
 from authgate.errors import AuthgateError
-from authgate.models import APIToken
 from authgate.pages.forms import (
     CreateTokenForm,
     RevokeTokenForm,
@@ -49,6 +48,7 @@ from authgate.pages.forms import (
 )
 from authgate.schemes.links.backend import LinkBackend
 from authgate.schemes.scoped.backend import ScopedTokenBackend
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
 from authgate.schemes.tokens.validation import TokenError
 

@@ -104,7 +104,7 @@ LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 AUTHGATE = {

@@ -42,7 +42,7 @@ from authgate.backend import Backend, Credentials
 from authgate.conf import settings
 from authgate.errors import AuthenticationFailed, ServiceUnavailable
 from authgate.identity import Identity
-from authgate.models import HTTPSignatureKey
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 from authgate.schemes.httpsig.protocol import errors
 from authgate.schemes.httpsig.protocol.digest import verify_message_digest
 from authgate.schemes.httpsig.protocol.key_material import (

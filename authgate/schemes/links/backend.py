@@ -1,4 +1,4 @@
-"""Magic links as a credential: in the chain for one request, and as a Django auth backend.
+"""Magic links as a credential in the chain: one request authenticated by its link.
 
 :class:`LinkBackend` (in ``AUTHGATE["BACKENDS"]``) accepts ``?sesame=<token>`` (the name is
 ``LINK_TOKEN_NAME``) on any request and authenticates that request alone, with scheme
@@ -10,20 +10,18 @@ backend has no ``WWW-Authenticate`` challenge.
 
 The backend leaves the token alone on requests a link-aware piece handles itself, with
 sesame's semantics (a bad link means "not authenticated by the link", never a 401): requests
-already seen by :class:`authgate.schemes.links.middleware.AuthenticationMiddleware`, views decorated
+already seen by :class:`authgate.schemes.links.middleware.LinkLoginMiddleware`, views decorated
 with :func:`authgate.schemes.links.decorators.authenticate`, and
 :class:`authgate.schemes.links.views.LoginView` (any view with ``authgate_links_view = True``).
 
-:class:`ModelBackend` is sesame's ``ModelBackend`` for ``AUTHENTICATION_BACKENDS``:
-``django.contrib.auth.authenticate(request, sesame=token, scope=…, max_age=…)``.
+The Django authentication backend (``AUTHENTICATION_BACKENDS``) is in
+:mod:`authgate.schemes.links.auth_backend`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from django.contrib.auth import backends as auth_backends
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -32,7 +30,7 @@ from authgate.errors import EXPIRED_TOKEN, INVALID_REQUEST, INVALID_TOKEN, Authe
 from authgate.identity import Identity
 from authgate.schemes.links import service as links
 
-__all__ = ["LinkBackend", "LinkBackendMixin", "ModelBackend", "handles_links_itself"]
+__all__ = ["LANDING_HEADERS", "LINK_HANDLED", "LinkBackend", "handles_links_itself"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,37 +96,3 @@ class LinkBackend(Backend):
         return Identity(
             user, "link", credential, None, credential.expires_at, LANDING_HEADERS.copy()
         )
-
-
-class LinkBackendMixin:
-    """Mix into a Django auth backend that provides ``get_user(user_id)`` (sesame's mixin)."""
-
-    def authenticate(  # type: ignore[override]
-        self,
-        request: HttpRequest | None,
-        sesame: str | None,
-        scope: str = "",
-        max_age: Any = None,
-    ) -> Any | None:
-        """The user a valid link ``sesame`` authenticates for ``scope``, else ``None``.
-
-        One-time links are used up, as everywhere else.
-        """
-        if sesame is None:
-            return None
-        try:
-            user, _credential = links.check_token(sesame, scope=scope, max_age=max_age)
-        except links.LinkRefused as exc:
-            logger.debug("Refused link: %s", exc.reason)
-            return None
-        return user
-
-
-# Django tries each backend whose authenticate() signature binds the given credentials
-# (inspect.signature), so the mixin's signature, unlike ModelBackend's, is the point.
-class ModelBackend(LinkBackendMixin, auth_backends.ModelBackend):  # type: ignore[misc]
-    """Django's ``ModelBackend`` that also authenticates link tokens.
-
-    ``AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend"]``.
-    """

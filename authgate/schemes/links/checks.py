@@ -25,7 +25,7 @@ _BOOLEANS = (
     "LINK_INVALIDATE_ON_PASSWORD_CHANGE",
     "LINK_INVALIDATE_ON_EMAIL_CHANGE",
 )
-MIDDLEWARE_PATH = "authgate.schemes.links.middleware.AuthenticationMiddleware"
+MIDDLEWARE_PATH = "authgate.schemes.links.middleware.LinkLoginMiddleware"
 
 
 def _max_age_ok(value: object) -> bool:

@@ -1,11 +1,12 @@
-"""sesame's ``AuthenticationMiddleware``: a link anywhere logs the user in, then vanishes.
+"""``LinkLoginMiddleware`` (sesame's ``AuthenticationMiddleware``): a link anywhere logs the
+user in, then vanishes.
 
 Place it just after Django's ``AuthenticationMiddleware``::
 
     MIDDLEWARE = [
         ...,
         "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "authgate.schemes.links.middleware.AuthenticationMiddleware",
+        "authgate.schemes.links.middleware.LinkLoginMiddleware",
         ...,
     ]
 
@@ -32,10 +33,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from authgate.schemes.links import service as links
 from authgate.schemes.links.backend import LANDING_HEADERS, LINK_HANDLED
 
-__all__ = ["AuthenticationMiddleware"]
+__all__ = ["LinkLoginMiddleware"]
 
 
-class AuthenticationMiddleware:
+class LinkLoginMiddleware:
     """Log in the user of a valid link in the URL, then redirect to the URL without it."""
 
     sync_capable = True

@@ -28,10 +28,10 @@ this order, stopping at the first failure:
    of any number of concurrent uses succeeds, on every worker. Unlike sesame, logging in
    elsewhere does not use up a link (unless ``LINK_INVALIDATE_ON_LOGIN``).
 
-The browser-facing pieces live next to this module: :mod:`authgate.schemes.links.middleware`
-(sesame's ``AuthenticationMiddleware``), :mod:`authgate.schemes.links.decorators` (``authenticate``)
-and :mod:`authgate.schemes.links.views` (``LoginView`` and the request-a-link form); the chain
-backend and the Django auth backend are in :mod:`authgate.schemes.links.backend`.
+The other pieces live next to this module: ``middleware`` (``LinkLoginMiddleware``, sesame's
+``AuthenticationMiddleware``), ``decorators`` (``authenticate``), ``views`` (``LoginView`` and
+the request-a-link form), ``backend`` (the chain's ``LinkBackend``) and ``auth_backend``
+(``LinkAuthBackend``, for ``AUTHENTICATION_BACKENDS``).
 """
 
 from __future__ import annotations
@@ -251,22 +251,21 @@ def token_from(request_or_token: Any) -> str | None:
 def login_backend_path() -> str:
     """The ``AUTHENTICATION_BACKENDS`` entry that logs link users in (``user.backend``).
 
-    The first entry that is a :class:`~authgate.schemes.links.backend.LinkBackendMixin`, else the
-    first entry (usually Django's ``ModelBackend``, which loads the session user by pk).
+    The first entry that authenticates links (a
+    :class:`~authgate.schemes.links.auth_backend.LinkBackendMixin`), else the first entry
+    (usually Django's ``ModelBackend``, which loads the session user by pk).
     """
     return _login_backend_path(tuple(django_settings.AUTHENTICATION_BACKENDS))
 
 
 @functools.lru_cache(maxsize=8)
 def _login_backend_path(paths: tuple[str, ...]) -> str:
-    from authgate.schemes.links.backend import LinkBackendMixin
-
     for path in paths:
         try:
             backend = import_string(path)
         except ImportError:
             continue
-        if isinstance(backend, type) and issubclass(backend, LinkBackendMixin):
+        if getattr(backend, "authenticates_links", False):
             return path
     return paths[0]
 

@@ -45,8 +45,8 @@ from authgate.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
-from authgate.models import APIToken
 from authgate.responses import error_response
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
 from authgate.schemes.tokens.validation import (
     DEFAULT,

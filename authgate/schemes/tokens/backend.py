@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from authgate import audit
 from authgate._speed.fastquery import CompiledLookup, field_preparer
 from authgate._speed.local_rows import local_rows
+from authgate.audit import TokenEvent
 from authgate.backend import (
     AuthorizationHeaderBackend,
     Credentials,
@@ -60,7 +61,7 @@ from authgate.errors import (
     PermissionDenied,
 )
 from authgate.identity import Identity
-from authgate.models import APIToken, TokenEvent
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
 from authgate.signals import token_expired_use
 

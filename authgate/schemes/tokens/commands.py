@@ -21,8 +21,8 @@ from django.utils import timezone
 from authgate.conf import settings
 from authgate.core import opaque
 from authgate.management.base import Subcommand, user_by_username
-from authgate.models import APIToken
 from authgate.schemes.tokens import service as tokens
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.validation import expiry
 
 __all__ = ["SUBCOMMANDS", "import_drf_tokens"]

@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 
 from authgate import audit
 from authgate._speed.local_rows import publish_invalidation
+from authgate.audit import TokenEvent
 from authgate.clientip import client_ip
 from authgate.conf import settings
 from authgate.core import opaque
-from authgate.models import APIToken, TokenEvent, UsedToken
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.validation import (
     DEFAULT,
     TokenError,
@@ -40,7 +41,7 @@ from authgate.schemes.tokens.validation import (
     parse_duration,
 )
 from authgate.signals import token_issued, token_revoked, token_rotated
-from authgate.state import bump_generation
+from authgate.state import UsedToken, bump_generation
 
 logger = logging.getLogger(__name__)
 

@@ -110,7 +110,7 @@ def test_get_user_with_a_request_or_a_token(alice: Any) -> None:
 
 def test_get_user_sets_the_login_backend(alice: Any) -> None:
     user = links.get_user(links.get_token(alice))
-    assert user.backend == "authgate.schemes.links.backend.ModelBackend"
+    assert user.backend == "authgate.schemes.links.auth_backend.LinkAuthBackend"
     with override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"]):
         user = links.get_user(links.get_token(alice))
         assert user.backend == "django.contrib.auth.backends.ModelBackend"

@@ -123,7 +123,7 @@ def test_revoke(user):
     row, plaintext = issue(user)
     with Received(token_revoked) as calls:
         assert revoke(row, "leaked") is True
-        assert row.revoke("again") is False
+        assert revoke(row, "again") is False
     assert [c["reason"] for c in calls] == ["leaked"]
     row.refresh_from_db()
     assert row.valid is False and row.invalid_reason == "leaked" and row.invalid_date
