@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from authgate import audit
+from authgate import audit, rights
 from authgate.chain import required_identity
 from authgate.conf import settings
 from authgate.errors import AuthgateError
@@ -27,9 +27,6 @@ from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
 from authgate.schemes.links import service as links
 from authgate.schemes.scoped import service as scoped
 
-# The mint endpoint's "never exceed the minting credential" checks, reused as they are.
-from authgate.schemes.scoped.views import _check_within, _granted_scopes, _max_age
-
 __all__ = ["temporary"]
 
 
@@ -37,9 +34,9 @@ def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | 
     identity = required_identity(request)
     data = form.cleaned_data
     try:
-        seconds = _max_age(identity, data["max_age"])
-        _check_within(identity, data["endpoints"])
-        granted = _granted_scopes(identity, list(data.get("scopes") or []) or None)
+        seconds = rights.capped_max_age(identity, data["max_age"])
+        rights.check_endpoints_within(identity, data["endpoints"])
+        granted = rights.granted_scopes(identity, list(data.get("scopes") or []) or None)
         now = int(time.time())
         token = scoped.issue(
             request.user,

@@ -25,7 +25,6 @@ id that is not the caller's).
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from authgate import rights
+from authgate.bodies import read_object
 from authgate.chain import required_identity
 from authgate.decorators import auth_required
 from authgate.errors import (
@@ -59,8 +59,6 @@ from authgate.schemes.tokens.validation import (
 
 __all__ = ["serialize", "token_collection", "token_detail", "token_revoke", "token_rotate"]
 
-#: Bigger bodies are refused unread.
-MAX_BODY = 16 * 1024
 _CREATE_FIELDS = {"name", "scopes", "expires_in", "allowed_ips", "policy"}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -96,27 +94,6 @@ def serialize(token: APIToken, now: Any = None) -> dict[str, Any]:
         "revoked_reason": token.revoked_reason,
         "status": token.status(now),
     }
-
-
-def _body(request: HttpRequest, allowed: set[str]) -> dict[str, Any]:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
-        raise AuthgateError(INVALID_REQUEST, _("The body is too large."))
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if not isinstance(data, dict):
-        raise AuthgateError(INVALID_REQUEST, _("Send a JSON object."))
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise AuthgateError(
-            INVALID_REQUEST,
-            _("Unknown field(s): %(unknown)s; expected %(allowed)s.")
-            % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))},
-        )
-    return data
 
 
 def _duration(value: Any, name: str, default: Any) -> Any:
@@ -178,7 +155,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
         now = timezone.now()
         tokens = _own_tokens(request)
         return JsonResponse({"tokens": [serialize(t, now) for t in tokens]})
-    data = _body(request, _CREATE_FIELDS)
+    data = read_object(request, fields=_CREATE_FIELDS)
     name = data.get("name", "")
     scopes = data.get("scopes")
     ips = data.get("allowed_ips") or []
@@ -228,7 +205,7 @@ def token_detail(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _revoke(request: HttpRequest, pk: int) -> JsonResponse:
-    data = _body(request, {"reason"})
+    data = read_object(request, fields={"reason"})
     reason = data.get("reason", "")
     if not isinstance(reason, str) or len(reason) > 200:
         raise AuthgateError(INVALID_REQUEST, _("reason is a string of at most 200 characters."))
@@ -248,7 +225,7 @@ def token_revoke(request: HttpRequest, pk: int) -> JsonResponse:
 def token_rotate(request: HttpRequest, pk: int) -> JsonResponse:
     """``POST``: replace a token with a new one carrying the same rights."""
     _allow(request, "POST")
-    data = _body(request, {"overlap"})
+    data = read_object(request, fields={"overlap"})
     overlap = _duration(data.get("overlap"), "overlap", timedelta(0))
     if overlap is None:
         raise TokenError(_("overlap must be a duration like 1h."))
