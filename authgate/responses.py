@@ -30,12 +30,10 @@ def challenges(
     by_scheme: dict[str, str] = {}
     for backend in backends:
         own_error = error if error is not None and error.backend is backend else None
-        challenge = backend.challenge(request, own_error)  # type: ignore[arg-type]
-        if not challenge:
-            continue
-        scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
-        if scheme not in by_scheme or own_error is not None:
-            by_scheme[scheme] = challenge
+        for challenge in backend.challenges(request, own_error):  # type: ignore[arg-type]
+            scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
+            if scheme not in by_scheme or own_error is not None:
+                by_scheme[scheme] = challenge
     return list(by_scheme.values())
 
 
