@@ -56,6 +56,7 @@ from authgate.requesttarget import request_target
 
 __all__ = [
     "INVALID_DPOP_PROOF",
+    "SUPPORTED_ALGORITHMS",
     "USE_DPOP_NONCE",
     "ProofRefused",
     "VerifiedProof",
@@ -64,6 +65,7 @@ __all__ = [
     "jwk_thumbprint",
     "nonce_is_valid",
     "proof_algorithms",
+    "request_uri",
     "verify_proof",
 ]
 
@@ -81,6 +83,8 @@ _KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "ES512": ("EC", "P-521"),
     "EdDSA": ("OKP", "Ed25519"),
 }
+#: Every algorithm ``DPOP_ALGORITHMS`` may name.
+SUPPORTED_ALGORITHMS = frozenset(_KEY_TYPES)
 #: Members of each key type that RFC 7638 §3.2 hashes, in lexicographic order.
 _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
 _THUMBPRINT_MEMBERS["OKP"] = ("crv", "kty", "x")
