@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,6 +93,7 @@ _THUMBPRINT_MEMBERS["OKP"] = ("crv", "kty", "x")
 #: Private members (RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2): a proof's jwk never has them.
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _TYP = "dpop+jwt"
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_JTI_LENGTH = 256
 _NONCE_NAMESPACE = "authgate.dpop-nonce"
 
@@ -144,17 +147,22 @@ def access_token_hash(access_token: str) -> str:
     return _b64url(hashlib.sha256(access_token.encode("ascii", "surrogateescape")).digest())
 
 
-def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
-    """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url; ``ValueError`` if the key
-    lacks a required member or one is not a string."""
+def _thumbprint_input(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 §3: the required members, sorted, as JSON without whitespace."""
     members = _THUMBPRINT_MEMBERS.get(jwk.get("kty"))  # type: ignore[arg-type]
     if members is None:
         raise ValueError("unsupported key type")
     values = {name: jwk.get(name) for name in members}
-    if not all(isinstance(value, str) and value for value in values.values()):
-        raise ValueError("missing key member")
-    canonical = json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+    for value in values.values():
+        if not isinstance(value, str) or not value:
+            raise ValueError("missing key member")
+    return json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url; ``ValueError`` if the key
+    lacks a required member or one is not a string."""
+    return _b64url(hashlib.sha256(_thumbprint_input(jwk).encode("utf-8")).digest())
 
 
 # --- nonces ------------------------------------------------------------------------------
@@ -224,14 +232,40 @@ def _check_jwk(jwk: object, alg: str) -> dict[str, Any]:
     return jwk
 
 
-def _verified_claims(proof: str) -> tuple[dict[str, Any], str]:
-    """The signature checked with the embedded key: (claims, the key's thumbprint)."""
+def _segment(value: str) -> bytes:
+    """One base64url segment of a compact JWS (RFC 7515 §2: no padding, no other alphabet)."""
+    if not _SEGMENT_RE.fullmatch(value):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+@functools.lru_cache(maxsize=1)
+def _algorithms() -> dict[str, Any]:
     import jwt  # PyJWT: the ``oauth`` extra
 
+    return jwt.algorithms.get_default_algorithms()
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(members: str, alg: str) -> Any:
+    """The key object for a JWK's RFC 7638 members (a client reuses its key: parsed once)."""
+    return _algorithms()[alg].from_jwk(members)
+
+
+def _verified_claims(proof: str) -> tuple[dict[str, Any], str]:
+    """The signature checked with the embedded key: (claims, the key's thumbprint).
+
+    The compact JWS is split and decoded here, once (PyJWT's own parser decodes it twice
+    and costs more than the signature); PyJWT's algorithm objects load the key and check
+    the signature.
+    """
+    header_part, payload_part, signature_part = proof.split(".")
     try:
-        header = jwt.get_unverified_header(proof)
-    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
+        header = json.loads(_segment(header_part))
+    except (ValueError, binascii.Error, RecursionError):
         raise _bad(_("The DPoP proof is not a JWT.")) from None
+    if not isinstance(header, dict):
+        raise _bad(_("The DPoP proof is not a JWT."))
     typ = header.get("typ")
     if not isinstance(typ, str) or typ.lower().removeprefix("application/") != _TYP:
         raise _bad(_("The DPoP proof's typ is not dpop+jwt."))
@@ -242,17 +276,22 @@ def _verified_claims(proof: str) -> tuple[dict[str, Any], str]:
         raise _bad(_("The DPoP proof uses an unsupported extension."))
     jwk = _check_jwk(header.get("jwk"), alg)
     try:
-        thumbprint = jwk_thumbprint(jwk)
-        key = jwt.PyJWK(jwk, algorithm=alg).key
-        payload = jwt.PyJWS().decode(proof, key, algorithms=[alg])
-        claims = json.loads(payload)
-    except jwt.InvalidSignatureError:
-        raise _bad(_("The DPoP proof's signature is invalid.")) from None
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError, RecursionError):
+        members = _thumbprint_input(jwk)
+        key = _public_key(members, alg)
+        signature = _segment(signature_part)
+        signed = f"{header_part}.{payload_part}".encode("ascii")
+        valid = _algorithms()[alg].verify(signed, key, signature)
+    except Exception:  # any key or encoding error (PyJWT raises several kinds): refused
+        raise _bad(_("The DPoP proof is malformed.")) from None
+    if not valid:
+        raise _bad(_("The DPoP proof's signature is invalid."))
+    try:
+        claims = json.loads(_segment(payload_part))
+    except (ValueError, binascii.Error, RecursionError):
         raise _bad(_("The DPoP proof is malformed.")) from None
     if not isinstance(claims, dict):
         raise _bad(_("The DPoP proof is malformed."))
-    return claims, thumbprint
+    return claims, _b64url(hashlib.sha256(members.encode("utf-8")).digest())
 
 
 def request_uri(request: HttpRequest) -> str:
