@@ -276,3 +276,18 @@ def test_ec_key_without_curve_match(db: None) -> None:
         {"typ": "dpop+jwt", "jwk": p384.as_dict(private=False)}, _claims(), new_key(), "ES256"
     )
     refused(lying, "The DPoP proof's alg does not match its key.")
+
+
+@pytest.mark.redis
+def test_the_replay_cache_is_redis_shared_by_every_worker(db: None) -> None:
+    """Another worker (its own Redis connection) sees the jti this one recorded."""
+    import hashlib
+
+    from django.core.cache import caches
+
+    key = new_key()
+    verified = verify(dpop_proof(key, "GET", URL, access_token=TOKEN, jti="shared-jti"))
+    other_worker = caches.create_connection("default")
+    digest = hashlib.sha256(f"{verified.jkt}\x00shared-jti".encode()).hexdigest()
+    assert other_worker.get(f"authgate:dpop-jti:{digest}") == 1
+    assert other_worker.add(f"authgate:dpop-jti:{digest}", 1, 60) is False
