@@ -54,6 +54,15 @@ class Backend:
         """The ``WWW-Authenticate`` challenge, or ``None`` if this scheme has none (→ 403)."""
         return None
 
+    def challenges(self, request: HttpRequest, error: AuthgateError | None = None) -> list[str]:
+        """Every challenge of this backend, for a 401: its :meth:`challenge`, by default.
+
+        A backend that accepts several auth-schemes (OAuth access tokens as ``Bearer`` and
+        ``DPoP``) names each of them here.
+        """
+        found = self.challenge(request, error)
+        return [found] if found else []
+
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         """Extra headers for a 401 response from this backend (djblets' hook)."""
         return {}

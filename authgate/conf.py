@@ -151,6 +151,29 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_INTROSPECTION_INACTIVE_TTL": timedelta(seconds=10),
     # Timeout of each HTTP request to the IdP (seconds); past it, requests get 503.
     "OAUTH_HTTP_TIMEOUT": 5,
+    # Refuse an introspection answer without "aud" (RFC 7662 makes it optional: an IdP may
+    # issue audience-less tokens, e.g. for its own userinfo endpoint). JWTs always need it.
+    "OAUTH_REQUIRE_AUDIENCE": True,
+    # Tokens whose subject is a client (client_credentials: "client_id" and no "sub", or
+    # "sub" equal to "client_id"): {"<client id>": "<username of its service user>"}.
+    # Empty: such tokens are refused unless "sub" names a user.
+    "OAUTH_CLIENT_USERS": {},
+    # Refuse access tokens that are not DPoP-bound (no cnf.jkt): sender-constrained only.
+    "OAUTH_REQUIRE_DPOP": False,
+    # --- DPoP proofs, RFC 9449 (authgate.dpop, docs/oauth.md#dpop) ------------------
+    # Asymmetric JWS algorithms a proof may be signed with (the challenge's "algs").
+    "DPOP_ALGORITHMS": [
+        *("ES256", "ES384", "ES512", "EdDSA"),
+        *("PS256", "PS384", "PS512", "RS256", "RS384", "RS512"),
+    ],
+    # Oldest accepted proof "iat" (also how long each jti is remembered), and how far in
+    # the future a proof's "iat" may be (clock skew).
+    "DPOP_PROOF_MAX_AGE": timedelta(seconds=60),
+    "DPOP_CLOCK_SKEW": timedelta(seconds=5),
+    # Require server nonces (DPoP-Nonce, "use_dpop_nonce"): a proof must carry a nonce
+    # issued within the last one or two lifetimes (stateless: a MAC under SECRET_KEY).
+    "DPOP_NONCES": False,
+    "DPOP_NONCE_LIFETIME": timedelta(minutes=5),
 }
 
 

@@ -34,12 +34,10 @@ def challenges(
     by_scheme: dict[str, str] = {}
     for backend in backends:
         own_error = error if failing is not None and type(backend) is type(failing) else None
-        challenge = backend.challenge(request, own_error)
-        if not challenge:
-            continue
-        scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
-        if scheme not in by_scheme or own_error is not None:
-            by_scheme[scheme] = challenge
+        for challenge in backend.challenges(request, own_error):
+            scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
+            if scheme not in by_scheme or own_error is not None:
+                by_scheme[scheme] = challenge
     return list(by_scheme.values())
 
 

@@ -187,7 +187,8 @@ def settle_tables() -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-def measure(db: str) -> dict[str, Any]:
+def measure(db: str, only: str | None = None) -> dict[str, Any]:
+    """Every case on ``db`` (or only those whose name contains ``only``, and nothing else)."""
     from authgate.core import opaque
     from benchmarks import cases
 
@@ -247,7 +248,11 @@ def measure(db: str) -> dict[str, Any]:
         cases.simplejwt_case(data["jwt"]),
         cases.api_key_case(data["api_key"]),
         cases.sesame_case(data["sesame"]),
+        *cases.oauth_cases([user.username for user in users]),
     ]
+    if only:
+        wanted = [part.strip().lower() for part in only.split(",") if part.strip()]
+        all_cases = [c for c in all_cases if any(w in c.name.lower() for w in wanted)]
     rows = []
     # Interleaved rounds of a few hundred calls, each case's median taken over all of them:
     # the load on a shared machine drifts within seconds, and then weighs on every case
@@ -274,6 +279,8 @@ def measure(db: str) -> dict[str, Any]:
             }
         )
         print(f"  {db:8} {case.name:40} {rows[-1]['median_us']:9.1f} µs  {queries} q", flush=True)
+    if only:
+        return {"db": db, "users": USERS, "only": only, "auth": rows}
     result = {
         "db": db,
         "users": USERS,
@@ -395,7 +402,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres", PREPARED])
     parser.add_argument("--out")
+    parser.add_argument(
+        "--only",
+        help="time only the cases whose name contains one of these comma-separated words "
+        "(case-insensitive), on --db (default sqlite); print them, write --out if given, "
+        "and leave results/ alone (e.g. --only 'OAuth,simplejwt,floor')",
+    )
     args = parser.parse_args()
+    if args.only:
+        result = measure(args.db or "sqlite", only=args.only)
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=2, default=str))
+        return
     if args.db:
         Path(args.out).write_text(json.dumps(measure(args.db), indent=2, default=str))
         return

@@ -35,13 +35,13 @@ from django.core.cache import caches
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from django.utils import timezone
-from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 
 from authgate.backend import Backend, Credentials
 from authgate.conf import settings
 from authgate.errors import AuthenticationFailed, ServiceUnavailable
 from authgate.identity import Identity
+from authgate.requesttarget import request_target
 from authgate.schemes.httpsig.models import HTTPSignatureKey
 from authgate.schemes.httpsig.protocol import errors
 from authgate.schemes.httpsig.protocol.digest import verify_message_digest
@@ -79,13 +79,15 @@ def _fail(code: str, detail: str) -> AuthenticationFailed:
 def message_from_request(request: HttpRequest, *, body: bytes = b"") -> Message:
     """The :class:`~authgate.schemes.httpsig.protocol.Message` of a Django request.
 
-    The target URI is rebuilt as Django sees it (scheme, ``Host`` validated against
-    ``ALLOWED_HOSTS``, the path re-escaped and the raw query string); behind a proxy that
-    rewrites them, configure ``SECURE_PROXY_SSL_HEADER`` / ``USE_X_FORWARDED_HOST`` so
-    they match what the client signed.
+    The target URI is rebuilt from the scheme, ``Host`` (validated against
+    ``ALLOWED_HOSTS``) and the request target as the client sent it, before
+    percent-decoding (RFC 9421 §2.2.6, :mod:`authgate.requesttarget`; re-escaped from the
+    decoded path on servers that do not provide it). Behind a proxy that rewrites them,
+    configure ``SECURE_PROXY_SSL_HEADER`` / ``USE_X_FORWARDED_HOST`` so they match what
+    the client signed.
     """
-    query = request.META.get("QUERY_STRING", "")
-    target = f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}"
+    path, query = request_target(request)
+    target = f"{request.scheme}://{request.get_host()}{path}"
     if query:
         target = f"{target}?{query}"
     return Message(request.method or "GET", target, request.headers.items(), body)

@@ -1,4 +1,5 @@
-"""Checks for the OAuth 2.0 resource server settings (``authgate.E080`` to ``W089``).
+"""Checks for the OAuth 2.0 resource server settings (``authgate.E080`` to ``W089``, and
+``E090`` to ``W091`` for DPoP and client subjects in :mod:`.dpop_checks`).
 
 They run only when a backend of the chain is (a subclass of)
 :class:`~authgate.schemes.oauth.backend.OAuthBackend`.
@@ -246,4 +247,6 @@ def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authgate.E084",
             )
         ]
-    return [*_check_values(), *_check_keys(), *_check_order(classes)]
+    from authgate.schemes.oauth.dpop_checks import dpop_messages
+
+    return [*_check_values(), *_check_keys(), *_check_order(classes), *dpop_messages()]

@@ -3,8 +3,10 @@
 ``POST OAUTH_INTROSPECTION_URL`` with ``token=…&token_type_hint=access_token``, this API
 authenticated with ``client_secret_basic`` (RFC 7662 §2.1, RFC 6749 §2.3.1). The answer
 must say ``"active": true``; then ``exp``/``nbf`` (with leeway), and ``iss`` / ``aud`` when
-the answer carries them (RFC 7662 §2.2 makes them optional; the IdP already vouched for the
-token to this client), are checked as for a JWT.
+the answer carries them, are checked as for a JWT. RFC 7662 §2.2 makes both optional, but an
+answer without ``aud`` is refused unless ``OAUTH_REQUIRE_AUDIENCE`` is off: an IdP may issue
+audience-less tokens for its own endpoints (oidc-provider does, for userinfo), and those
+must not open this API.
 
 **Cache** (process memory, keyed by the token's SHA-256, never the token itself):
 
@@ -117,6 +119,8 @@ def _check(answer: dict[str, Any], leeway: float) -> None:
     issuer = settings.OAUTH_ISSUER
     if "iss" in answer and answer["iss"] != issuer:
         raise TokenRefused(INVALID_TOKEN, _("The token's issuer is not accepted."))
+    if "aud" not in answer and settings.OAUTH_REQUIRE_AUDIENCE:
+        raise TokenRefused(INVALID_TOKEN, _("The token names no audience (aud)."))
     if "aud" in answer:
         aud = answer["aud"]
         given = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
