@@ -30,7 +30,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium screenshots demo bench dist clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium node-tools screenshots demo bench dist clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -81,17 +81,17 @@ docs-serve: $(STAMP) ## Serve the documentation on 127.0.0.1:8001 with live relo
 
 test: lint typecheck docs test-sqlite test-str test-postgres stress ## Lint, mypy, docs, the three test passes, then the load test
 
-test-sqlite: $(STAMP) chromium ## Pass 1: SQLite, django.contrib.auth User
+test-sqlite: $(STAMP) chromium node-tools ## Pass 1: SQLite, django.contrib.auth User
 	@echo "==> pass 1/3: SQLite + local-memory cache, django.contrib.auth User (integer pk)"
 	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=auth $(PYTEST) $(PYTEST_ARGS)
 
-test-str: $(STAMP) chromium ## Pass 2: SQLite, custom User with a string pk
+test-str: $(STAMP) chromium node-tools ## Pass 2: SQLite, custom User with a string pk
 	@echo "==> pass 2/3: SQLite + local-memory cache, custom User with a string pk"
 	AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=str $(PYTEST) $(PYTEST_ARGS)
 
 # tests/services.py exits 0 (services up), 3 (down, not CI: it prints one SKIP line and the
 # pass is skipped) or 1 (down and CI=true: fail).
-test-postgres: $(STAMP) chromium ## Pass 3: PostgreSQL + Redis, custom User with a UUID pk
+test-postgres: $(STAMP) chromium node-tools ## Pass 3: PostgreSQL + Redis, custom User with a UUID pk
 	@echo "==> pass 3/3: PostgreSQL + Redis cache, custom User with a UUID pk"
 	@status=0; $(PY) tests/services.py || status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; fi; \
@@ -110,6 +110,19 @@ chromium: ## Install Debian's Chromium for the browser tests (apt-get, as root)
 		echo "WARNING: /usr/bin/chromium is missing; as root: apt-get install chromium (the browser tests skip until then)" >&2; exit 0; fi; \
 	echo "==> installing Debian's chromium for the browser tests"; \
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+# tests/node/: panva's oidc-provider (the real OAuth server of tests/oauth) and the npm
+# http-message-signatures signer, installed exactly as the committed lock file says (npm ci,
+# from the npm registry; nothing else is downloaded). Re-installed when the lock file changes.
+# Without node/npm this only warns: those tests then skip, or fail under CI=true.
+NODE_STAMP := tests/node/node_modules/.installed
+
+node-tools: ## Install the Node test tools of tests/node (npm ci)
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "WARNING: npm is missing: the oidc-provider and npm signer tests skip (fail with CI=true)" >&2; exit 0; fi; \
+	if [ -f $(NODE_STAMP) ] && [ $(NODE_STAMP) -nt tests/node/package-lock.json ]; then exit 0; fi; \
+	echo "==> npm ci in tests/node (oidc-provider, http-message-signatures)"; \
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP)
 
 screenshots: $(STAMP) chromium ## Refresh docs/screenshots/ from the browser tests
 	AUTHGATE_SCREENSHOTS_DIR=docs/screenshots AUTHGATE_TEST_DB=sqlite AUTHGATE_TEST_USER=auth \

@@ -24,7 +24,7 @@ from authgate.extras import MissingExtra
 try:  # Django's RedisCache imports redis-py only when first used: say it at import instead
     import redis  # noqa: F401
 except ImportError as exc:
-    raise MissingExtra("authgate.cache", "redis", "redis-py", exc) from exc
+    raise MissingExtra(__name__, "redis", "redis-py", exc) from exc
 
 __all__ = ["RedisCache"]
 

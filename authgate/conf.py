@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # --- the chain -------------------------------------------------------------------
     # Ordered dotted paths of Backend classes; the first that recognises its credentials wins.
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     # Dotted path of the callable that builds request.user when no backend authenticates.
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -94,7 +94,7 @@ DEFAULTS: dict[str, Any] = {
     # A URL of your API (a path on this site, or absolute) for the curl line on the page
     # that shows a new token; None shows the Authorization header alone.
     "TOKEN_PAGES_EXAMPLE_URL": None,
-    # --- HTTP Message Signatures, RFC 9421 (authgate.backends.httpsig, docs/httpsig.md) ---
+    # --- HTTP Message Signatures, RFC 9421 (authgate.schemes.httpsig.backend, docs/httpsig.md) ---
     # Components every signature must cover. "@target-uri" stands for "@scheme",
     # "@authority", "@path" and "@query"; "@request-target" for "@path" and "@query".
     "HTTPSIG_REQUIRED_COMPONENTS": ["@method", "@authority", "@path", "@query"],
@@ -111,7 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTPSIG_ALGORITHMS": ["ed25519", "ecdsa-p256-sha256", "rsa-pss-sha512", "hmac-sha256"],
     # Signature-Input / Signature longer than this are refused before parsing (characters).
     "HTTPSIG_MAX_HEADER_LENGTH": 8192,
-    # --- OAuth 2.0 resource server (authgate.backends.oauth, docs/oauth.md) --------------
+    # --- OAuth 2.0 resource server (authgate.schemes.oauth.backend, docs/oauth.md) --------------
     # The IdP's issuer identifier: the exact "iss" every access token must carry.
     "OAUTH_ISSUER": None,
     # This API's identifier at the IdP (str, or a list of accepted ones): "aud" must name one.
@@ -151,6 +151,29 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_INTROSPECTION_INACTIVE_TTL": timedelta(seconds=10),
     # Timeout of each HTTP request to the IdP (seconds); past it, requests get 503.
     "OAUTH_HTTP_TIMEOUT": 5,
+    # Refuse an introspection answer without "aud" (RFC 7662 makes it optional: an IdP may
+    # issue audience-less tokens, e.g. for its own userinfo endpoint). JWTs always need it.
+    "OAUTH_REQUIRE_AUDIENCE": True,
+    # Tokens whose subject is a client (client_credentials: "client_id" and no "sub", or
+    # "sub" equal to "client_id"): {"<client id>": "<username of its service user>"}.
+    # Empty: such tokens are refused unless "sub" names a user.
+    "OAUTH_CLIENT_USERS": {},
+    # Refuse access tokens that are not DPoP-bound (no cnf.jkt): sender-constrained only.
+    "OAUTH_REQUIRE_DPOP": False,
+    # --- DPoP proofs, RFC 9449 (authgate.dpop, docs/oauth.md#dpop) ------------------
+    # Asymmetric JWS algorithms a proof may be signed with (the challenge's "algs").
+    "DPOP_ALGORITHMS": [
+        *("ES256", "ES384", "ES512", "EdDSA"),
+        *("PS256", "PS384", "PS512", "RS256", "RS384", "RS512"),
+    ],
+    # Oldest accepted proof "iat" (also how long each jti is remembered), and how far in
+    # the future a proof's "iat" may be (clock skew).
+    "DPOP_PROOF_MAX_AGE": timedelta(seconds=60),
+    "DPOP_CLOCK_SKEW": timedelta(seconds=5),
+    # Require server nonces (DPoP-Nonce, "use_dpop_nonce"): a proof must carry a nonce
+    # issued within the last one or two lifetimes (stateless: a MAC under SECRET_KEY).
+    "DPOP_NONCES": False,
+    "DPOP_NONCE_LIFETIME": timedelta(minutes=5),
 }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.core.cache import caches
 
 from authgate.conf import settings
-from authgate.exceptions import RateLimited, ServiceUnavailable
+from authgate.errors import RateLimited, ServiceUnavailable
 
 __all__ = ["FailureLimiter", "parse_rate"]
 

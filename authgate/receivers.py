@@ -55,8 +55,8 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
 
 
 def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    from authgate.models import APIToken
-    from authgate.tokens import forget_cached, revoke_all
+    from authgate.schemes.tokens.models import APIToken
+    from authgate.schemes.tokens.service import forget_cached, revoke_all
 
     reason = instance.__dict__.pop("_authgate_revoke_reason", "")
     if instance.__dict__.pop("_authgate_forget_cached", False):
@@ -69,7 +69,7 @@ def _on_login(sender: Any, request: Any = None, **kwargs: Any) -> None:
     """A login (a password, ``force_login``, any backend) replaces whatever restricted
     credential started the session, so its restrictions and its revocation no longer bind
     it. authgate's own token login records its token again right after."""
-    from authgate.backends.session import SESSION_CREDENTIAL_KEY
+    from authgate.schemes.session import SESSION_CREDENTIAL_KEY
 
     session = getattr(request, "session", None)
     if session is not None:

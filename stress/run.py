@@ -192,7 +192,9 @@ def make_credentials(users: int = 24) -> dict[str, list[Item]]:
     from django.contrib.auth import get_user_model
     from django.test import override_settings
 
-    from authgate import links, scoped, tokens
+    from authgate.schemes.links import service as links
+    from authgate.schemes.scoped import service as scoped
+    from authgate.schemes.tokens import service as tokens
 
     model = get_user_model()
     people = []
@@ -329,7 +331,7 @@ def request(item: Item, path: str) -> tuple[int, Any, float]:
 
 
 def drive(credentials: dict[str, list[Item]]) -> dict[str, Any]:
-    from authgate import tokens
+    from authgate.schemes.tokens import service as tokens
 
     one_time: list[Item] = []
     reusable: list[Item] = []
@@ -441,8 +443,8 @@ def local_cache_subscribers() -> int:
     went through rows kept in each worker (stress/settings.py sets TOKEN_LOCAL_CACHE_SIZE)."""
     import redis
 
+    from authgate._speed.local_rows import channel
     from authgate.conf import settings
-    from authgate.local_rows import channel
 
     name = channel(settings.CACHE)
     with redis.Redis(host=HOST, port=6379) as client:

@@ -98,11 +98,11 @@ INSTALLED_APPS = [
 
 AUTHGATE = {
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.tokens.TokenBackend",
-        "authgate.backends.scoped.ScopedTokenBackend",
-        "authgate.backends.links.LinkBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.tokens.backend.TokenBackend",
+        "authgate.schemes.scoped.backend.ScopedTokenBackend",
+        "authgate.schemes.links.backend.LinkBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     "SCOPES": {
         "notes:read": "Read your notes",
@@ -143,7 +143,7 @@ ROOT_URLCONF = "tests.urls"
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.backends.links.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 TEMPLATES = [

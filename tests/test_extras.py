@@ -50,11 +50,11 @@ CASES = [
     ("import authgate.contrib.drf", ["rest_framework"], "drf"),
     ("import authgate.contrib.ninja", ["ninja"], "ninja"),
     ("import authgate.contrib.spectacular", ["drf_spectacular"], "spectacular"),
-    ("import authgate.backends.oauth", ["jwt"], "oauth"),
-    ("import authgate.backends.httpsig", ["http_sf"], "httpsig"),
-    ("import authgate.backends.httpsig", ["cryptography"], "httpsig"),
-    ("import authgate.client", ["http_sf", "cryptography"], "client"),
-    ("from authgate.client import RequestsSignatureAuth", ["requests"], "client"),
+    ("import authgate.schemes.oauth.backend", ["jwt"], "oauth"),
+    ("import authgate.schemes.httpsig.backend", ["http_sf"], "httpsig"),
+    ("import authgate.schemes.httpsig.backend", ["cryptography"], "httpsig"),
+    ("import authgate.schemes.httpsig.client", ["http_sf", "cryptography"], "client"),
+    ("from authgate.schemes.httpsig.client import RequestsSignatureAuth", ["requests"], "client"),
     ("import authgate.cache", ["redis"], "redis"),
 ]
 
@@ -90,5 +90,7 @@ def test_with_the_extras_everything_imports() -> None:
 
 def test_requests_missing_leaves_the_rest_of_the_client_usable() -> None:
     """httpx users and plain-header users do not need requests."""
-    statement = "from authgate.client import HttpxSignatureAuth, Signer, signature_headers"
+    statement = (
+        "from authgate.schemes.httpsig.client import HttpxSignatureAuth, Signer, signature_headers"
+    )
     assert probe(statement, ["requests"]) == {"error": None}

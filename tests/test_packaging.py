@@ -255,7 +255,8 @@ settings.configure(
 django.setup()
 found = {}
 for module in ["authgate.contrib.drf", "authgate.contrib.ninja", "authgate.contrib.spectacular",
-               "authgate.backends.oauth", "authgate.backends.httpsig", "authgate.client",
+               "authgate.schemes.oauth.backend", "authgate.schemes.httpsig.backend",
+               "authgate.schemes.httpsig.client",
                "authgate.cache"]:
     try:
         importlib.import_module(module)
@@ -284,9 +285,9 @@ def test_wheel_runs_a_project_in_a_new_virtualenv(dists: dict, tmp_path: Path) -
         "authgate.contrib.drf": "drf",
         "authgate.contrib.ninja": "ninja",
         "authgate.contrib.spectacular": "spectacular",
-        "authgate.backends.oauth": "oauth",
-        "authgate.backends.httpsig": "httpsig",
-        "authgate.client": "client",
+        "authgate.schemes.oauth.backend": "oauth",
+        "authgate.schemes.httpsig.backend": "httpsig",
+        "authgate.schemes.httpsig.client": "client",
         "authgate.cache": "redis",
     }
     for module, extra in expected_extra.items():

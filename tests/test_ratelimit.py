@@ -2,7 +2,7 @@
 
 import pytest
 
-from authgate.exceptions import RateLimited, ServiceUnavailable
+from authgate.errors import RateLimited, ServiceUnavailable
 from authgate.ratelimit import FailureLimiter, parse_rate
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 
-from authgate.backends.base import AuthorizationHeaderBackend, Backend
+from authgate.backend import AuthorizationHeaderBackend, Backend
 from authgate.conf import settings
 
 __all__ = ["security_requirements", "security_schemes", "schemes_for_backend"]
@@ -67,11 +67,11 @@ def schemes_for_backend(backend: Backend) -> dict[str, Scheme]:
     if callable(own):
         return dict(own())
     # Imported here: each backend module imports its own dependencies (models, links).
-    from authgate.backends.basic import BasicBackend
-    from authgate.backends.links import LinkBackend
-    from authgate.backends.scoped import ScopedTokenBackend
-    from authgate.backends.session import SessionBackend
-    from authgate.backends.tokens import TokenBackend
+    from authgate.schemes.basic import BasicBackend
+    from authgate.schemes.links.backend import LinkBackend
+    from authgate.schemes.scoped.backend import ScopedTokenBackend
+    from authgate.schemes.session import SessionBackend
+    from authgate.schemes.tokens.backend import TokenBackend
 
     if isinstance(backend, SessionBackend):
         return {
@@ -119,7 +119,7 @@ def schemes_for_backend(backend: Backend) -> dict[str, Scheme]:
             found["tokenQuery"] = _query(settings.TOKEN_QUERY_PARAM, "An API token in the URL.")
         return found
     if isinstance(backend, LinkBackend):
-        from authgate import links
+        from authgate.schemes.links import service as links
 
         return {
             "linkQuery": _query(

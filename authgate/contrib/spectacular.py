@@ -24,11 +24,9 @@ from authgate.extras import MissingExtra
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
 except ImportError as exc:
-    raise MissingExtra(
-        "authgate.contrib.spectacular", "spectacular", "drf-spectacular", exc
-    ) from exc
+    raise MissingExtra(__name__, "spectacular", "drf-spectacular", exc) from exc
 
-from authgate.backends.base import Backend
+from authgate.backend import Backend
 from authgate.chain import backends_for_view, load_backends
 from authgate.contrib.openapi import security_schemes
 

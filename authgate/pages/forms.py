@@ -18,8 +18,13 @@ from django.utils.translation import gettext_lazy
 
 from authgate.conf import settings
 from authgate.core.policy import PolicyError
-from authgate.scoped import build_restrictions, clean_endpoints, max_age_seconds
-from authgate.token_validation import DEFAULT, TokenError, clean_allowed_ips, parse_duration
+from authgate.schemes.scoped.service import build_restrictions, clean_endpoints, max_age_seconds
+from authgate.schemes.tokens.validation import (
+    DEFAULT,
+    TokenError,
+    clean_allowed_ips,
+    parse_duration,
+)
 
 __all__ = [
     "CreateTokenForm",

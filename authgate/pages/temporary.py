@@ -18,26 +18,25 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from authgate import audit, links, scoped
+from authgate import audit, rights
+from authgate.chain import required_identity
 from authgate.conf import settings
-from authgate.exceptions import AuthgateError
-from authgate.identity import Identity
+from authgate.errors import AuthgateError
 from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
-from authgate.pages.views import _context, _reveal, _temporary_kinds, page
-
-# The mint endpoint's "never exceed the minting credential" checks, reused as they are.
-from authgate.views.scoped import _check_within, _granted_scopes, _max_age
+from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
 
 __all__ = ["temporary"]
 
 
 def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | None:
-    identity: Identity = request.auth  # type: ignore[attr-defined]
+    identity = required_identity(request)
     data = form.cleaned_data
     try:
-        seconds = _max_age(identity, data["max_age"])
-        _check_within(identity, data["endpoints"])
-        granted = _granted_scopes(identity, list(data.get("scopes") or []) or None)
+        seconds = rights.capped_max_age(identity, data["max_age"])
+        rights.check_endpoints_within(identity, data["endpoints"])
+        granted = rights.granted_scopes(identity, list(data.get("scopes") or []) or None)
         now = int(time.time())
         token = scoped.issue(
             request.user,

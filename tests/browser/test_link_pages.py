@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from authgate import links
-from tests.links_helpers import install_clock, link_settings
+from authgate.schemes.links import service as links
+from tests.schemes.links.helpers import install_clock, link_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

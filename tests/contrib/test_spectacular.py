@@ -97,7 +97,7 @@ def test_schemes_follow_the_settings(client):
 
 
 def test_custom_backends_declare_their_own():
-    from authgate.backends.base import AuthorizationHeaderBackend, Backend
+    from authgate.backend import AuthorizationHeaderBackend, Backend
 
     class Partner(AuthorizationHeaderBackend):
         scheme = "PartnerKey"
