@@ -394,12 +394,14 @@ class TokenBackend(AuthorizationHeaderBackend):
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)
+        if credentials is not None:
+            return credentials  # the header's (the common case: no second settings read)
         param = token_settings().query_param
-        if credentials is None and param and get_authorization(request) is None:
+        if param and get_authorization(request) is None:
             value = request.GET.get(param)
             if value:
                 return {"token": value, "keyword": "query"}
-        return credentials
+        return None
 
     def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
         return {"token": token, "keyword": keyword}
