@@ -27,7 +27,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from authgate.backend import Backend
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
 from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
@@ -128,7 +128,7 @@ def _load(paths: tuple[str, ...]) -> tuple[Backend, ...]:
 
 def load_backends(paths: Iterable[str] | None = None) -> tuple[Backend, ...]:
     """Instances of the backends at ``paths`` (default: ``AUTHGATE["BACKENDS"]``), cached."""
-    return _load(tuple(settings.BACKENDS if paths is None else paths))
+    return _load(tuple(chain_settings().backends if paths is None else paths))
 
 
 on_reload(_load.cache_clear)
@@ -228,7 +228,7 @@ def check_restrictions(request: HttpRequest, identity: Identity) -> None:
 
 def unauthenticated_user() -> Any:
     """The ``request.user`` for anonymous requests (``AUTHGATE["UNAUTHENTICATED_USER"]``)."""
-    factory = settings.UNAUTHENTICATED_USER
+    factory = chain_settings().unauthenticated_user
     if factory is None:
         return None
     if isinstance(factory, str):

@@ -43,15 +43,15 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
+from authgate.conf import chain_settings
 from authgate.core.uri import normalise_http_uri
+from authgate.dpop_settings import dpop_settings
 from authgate.errors import INVALID_TOKEN, ServiceUnavailable
 from authgate.requesttarget import request_target
 from authgate.signing import keyring
@@ -124,10 +124,6 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 def _now() -> float:
     """The current Unix time (a hook, so tests need no monkeypatching)."""
     return time.time()
@@ -139,7 +135,7 @@ def _bad(detail: Any) -> ProofRefused:
 
 def proof_algorithms() -> list[str]:
     """The accepted proof algorithms (``DPOP_ALGORITHMS``), for the ``algs`` parameter."""
-    return [alg for alg in settings.DPOP_ALGORITHMS if alg in _KEY_TYPES]
+    return [alg for alg in dpop_settings().algorithms if alg in _KEY_TYPES]
 
 
 def access_token_hash(access_token: str) -> str:
@@ -169,7 +165,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 
 
 def _window(now: float) -> int:
-    return int(now // max(1.0, _seconds(settings.DPOP_NONCE_LIFETIME)))
+    return int(now // max(1.0, dpop_settings().nonce_lifetime.total_seconds()))
 
 
 def _nonce_for(window: int) -> str:
@@ -214,7 +210,7 @@ def _proof_header(request: HttpRequest) -> str:
     if "," in value:
         raise _bad(_("Send exactly one DPoP header."))
     value = value.strip(" \t")
-    if not value or len(value) > settings.MAX_HEADER_LENGTH or value.count(".") != 2:
+    if not value or len(value) > chain_settings().max_header_length or value.count(".") != 2:
         raise _bad(_("The DPoP proof is not a JWT."))
     return value
 
@@ -313,10 +309,11 @@ def _check_claims(
         raise _bad(_("The DPoP proof was made for another URL."))
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise _bad(_("The DPoP proof has no usable iat claim."))
-    skew = _seconds(settings.DPOP_CLOCK_SKEW)
+    config = dpop_settings()
+    skew = config.clock_skew.total_seconds()
     if iat > now + skew:
         raise _bad(_("The DPoP proof was made in the future."))
-    if iat < now - _seconds(settings.DPOP_PROOF_MAX_AGE) - skew:
+    if iat < now - config.proof_max_age.total_seconds() - skew:
         raise _bad(_("The DPoP proof is too old."))
     ath = claims.get("ath")
     if not isinstance(ath, str) or not _equal(ath, access_token_hash(access_token)):
@@ -333,9 +330,12 @@ def _equal(a: str, b: str) -> bool:
 def _remember(jkt: str, jti: str) -> None:
     """Accept ``jti`` once per key while a proof carrying it could be fresh."""
     digest = hashlib.sha256(f"{jkt}\x00{jti}".encode("utf-8", "surrogatepass")).hexdigest()
-    timeout = _seconds(settings.DPOP_PROOF_MAX_AGE) + 2 * _seconds(settings.DPOP_CLOCK_SKEW)
+    config = dpop_settings()
+    timeout = (config.proof_max_age + 2 * config.clock_skew).total_seconds()
     try:
-        fresh = caches[settings.CACHE].add(f"authgate:dpop-jti:{digest}", 1, int(timeout) + 1)
+        fresh = caches[chain_settings().cache].add(
+            f"authgate:dpop-jti:{digest}", 1, int(timeout) + 1
+        )
     except Exception:
         logger.error("Cache unavailable: cannot check DPoP proofs for replay")
         raise ServiceUnavailable() from None
@@ -361,7 +361,7 @@ def verify_proof(
     claims, jkt = _verified_claims(proof)
     jti, htu, iat = _check_claims(request, claims, access_token=access_token, now=now)
     nonce = claims.get("nonce")
-    if settings.DPOP_NONCES and not nonce_is_valid(nonce, now):
+    if dpop_settings().nonces and not nonce_is_valid(nonce, now):
         raise ProofRefused(USE_DPOP_NONCE, _("Send a DPoP proof with the nonce this server gave."))
     if expected_jkt is not None and not _equal(jkt, expected_jkt):
         raise ProofRefused(INVALID_TOKEN, _("The DPoP proof is signed by another key."))

@@ -33,7 +33,6 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
 from authgate.errors import (
     EXPIRED_TOKEN,
     INSUFFICIENT_SCOPE,
@@ -43,6 +42,7 @@ from authgate.errors import (
 from authgate.identity import Identity
 from authgate.schemes.scoped.service import max_age_seconds
 from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import DEFAULT, expiry
 
 __all__ = [
@@ -139,7 +139,7 @@ def within(
                 % {"scopes": ", ".join(sorted(limits.scopes))}
             )
         if scopes is None:
-            registered = settings.SCOPES or {}
+            registered = token_settings().scopes
             scopes = sorted(name for name in limits.scopes if name in registered)
         else:
             missing = sorted(set(scopes) - limits.scopes)
@@ -221,9 +221,10 @@ def rotation_lifetime(limits: Limits, token: APIToken, now: datetime) -> Any:
     lifetime: Any = None
     if token.expires is not None:
         lifetime = token.expires - token.created
-        if settings.TOKEN_MAX_LIFETIME is not None:
-            lifetime = min(lifetime, settings.TOKEN_MAX_LIFETIME)
-    elif not settings.ALLOW_NON_EXPIRING_TOKENS:
+        maximum = token_settings().max_lifetime
+        if maximum is not None:
+            lifetime = min(lifetime, maximum)
+    elif not token_settings().allow_non_expiring:
         lifetime = DEFAULT
     return capped_lifetime(limits, lifetime, now)
 
@@ -315,7 +316,7 @@ def granted_scopes(identity: Identity, requested: list[str] | None) -> list[str]
     if limit is None:
         return requested
     if requested is None:
-        registered = settings.SCOPES or {}
+        registered = token_settings().scopes
         return sorted(name for name in limit if name in registered)
     granted = sorted(set(requested) & limit)
     if requested and not granted:

@@ -444,9 +444,9 @@ def local_cache_subscribers() -> int:
     import redis
 
     from authgate._speed.local_rows import channel
-    from authgate.conf import settings
+    from authgate.conf import chain_settings
 
-    name = channel(settings.CACHE)
+    name = channel(chain_settings().cache)
     with redis.Redis(host=HOST, port=6379) as client:
         return int(dict(client.pubsub_numsub(name)).get(name.encode(), 0))
 

@@ -36,7 +36,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from authgate._speed.fastquery import Fetched
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["LocalRows", "local_rows", "publish_invalidation"]
 
@@ -75,9 +76,9 @@ def publish_invalidation(digests: list[str]) -> None:
     answer the publisher before it writes to the subscribers, and a request handled here
     right after a revocation must not find the row.
     """
-    if not digests or not settings.TOKEN_LOCAL_CACHE_SIZE:
+    if not digests or not token_settings().local_cache_size:
         return
-    alias = settings.CACHE
+    alias = chain_settings().cache
     payload = " ".join(digests)
     _redis_client(alias, write=True).publish(channel(alias), payload)
     local = local_rows()
@@ -316,15 +317,16 @@ _instance_lock = threading.Lock()
 
 def local_rows() -> LocalRows | None:
     """This process's :class:`LocalRows`, or ``None`` when the setting is off."""
-    size = settings.TOKEN_LOCAL_CACHE_SIZE
-    if not size or not settings.TOKEN_CACHE_TIMEOUT:
+    tokens = token_settings()
+    size = tokens.local_cache_size
+    if not size or not tokens.cache_timeout:
         return None
     global _instance
     instance = _instance
     if instance is None:
         with _instance_lock:
             if _instance is None:
-                _instance = LocalRows(settings.CACHE, size, settings.TOKEN_CACHE_TIMEOUT)
+                _instance = LocalRows(chain_settings().cache, size, tokens.cache_timeout)
             instance = _instance
     return instance
 

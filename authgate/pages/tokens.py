@@ -39,7 +39,6 @@ from django.views.decorators.http import require_http_methods
 
 from authgate import rights
 from authgate.chain import load_backends, required_identity, resolve
-from authgate.conf import settings
 from authgate.errors import AuthgateError
 from authgate.pages.forms import (
     CreateTokenForm,
@@ -50,6 +49,7 @@ from authgate.schemes.links.backend import LinkBackend
 from authgate.schemes.scoped.backend import ScopedTokenBackend
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import TokenError
 
 # The mint endpoint's "never exceed the minting credential" checks, reused as they are.
@@ -197,7 +197,7 @@ def token_list_all(request: HttpRequest) -> HttpResponse:
 
 
 def _example_url(request: HttpRequest) -> str | None:
-    url = settings.TOKEN_PAGES_EXAMPLE_URL
+    url = token_settings().pages_example_url
     return request.build_absolute_uri(url) if url else None
 
 
@@ -295,7 +295,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 % {
                     "token": token,
-                    "seconds": settings.TOKEN_CACHE_TIMEOUT,
+                    "seconds": token_settings().cache_timeout,
                     "prefix": token.display_prefix,
                 },
                 fail_silently=True,

@@ -21,14 +21,22 @@ The Django authentication backend (``AUTHENTICATION_BACKENDS``) is in
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from authgate.backend import Backend, Credentials, get_authorization, query_values
+from authgate.backend import (
+    Backend,
+    Credentials,
+    get_authorization,
+    openapi_query_scheme,
+    query_values,
+)
 from authgate.errors import EXPIRED_TOKEN, INVALID_REQUEST, INVALID_TOKEN, AuthenticationFailed
 from authgate.identity import Identity
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import LinkSettings, link_settings
 
 __all__ = ["LANDING_HEADERS", "LINK_HANDLED", "LinkBackend", "handles_links_itself"]
 
@@ -59,17 +67,26 @@ class LinkBackend(Backend):
     """``?sesame=<token>`` authenticates the one request that carries it (scheme ``link``)."""
 
     scheme = "link"
+    settings_section = LinkSettings
     #: The scope links must have been made for to be accepted here (sesame's ``scope``).
     scope: str = ""
 
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         # A 401 to a request with a link in its URL: keep the URL out of Referer headers.
-        if links.config().token_name in request.GET:
+        if link_settings().token_name in request.GET:
             return {"Referrer-Policy": "no-referrer"}
         return {}
 
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``linkQuery``: the link token in its query parameter (``LINK_TOKEN_NAME``)."""
+        return {
+            "linkQuery": openapi_query_scheme(
+                link_settings().token_name, "A magic-link token: authenticates one request."
+            )
+        }
+
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
-        name = links.config().token_name
+        name = link_settings().token_name
         values = query_values(request, name)
         if not values or handles_links_itself(request):
             return None

@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from authgate.schemes.links import service as links
 from authgate.schemes.links.backend import LANDING_HEADERS, LINK_HANDLED
+from authgate.schemes.links.settings import link_settings
 
 __all__ = ["LinkLoginMiddleware"]
 
@@ -55,7 +56,7 @@ class LinkLoginMiddleware:
 
     def wants_link(self, request: HttpRequest) -> bool:
         """Whether this middleware handles the link in ``request`` (default: any link)."""
-        return links.config().token_name in request.GET
+        return link_settings().token_name in request.GET
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         request.__dict__[LINK_HANDLED] = True
@@ -85,7 +86,7 @@ class LinkLoginMiddleware:
     def get_redirect(request: HttpRequest) -> HttpResponse:
         """A redirect to the same path and query string, without the link."""
         params = request.GET.copy()
-        params.pop(links.config().token_name, None)
+        params.pop(link_settings().token_name, None)
         url = request.path
         if params:
             url += "?" + params.urlencode()

@@ -42,11 +42,11 @@ from django.views.generic import View
 
 from authgate import audit
 from authgate.clientip import client_ip
-from authgate.conf import settings
 from authgate.errors import RateLimited, ServiceUnavailable
 from authgate.ratelimit import FailureLimiter
 from authgate.schemes.links import service as links
 from authgate.schemes.links.backend import LANDING_HEADERS
+from authgate.schemes.links.settings import link_settings
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -106,8 +106,8 @@ class LoginView(RedirectURLMixin, View):
 
     def login_failed(self) -> HttpResponse:
         """403, with a page that says why and links to the request-a-link page if mounted."""
-        cfg = links.config()
-        max_age = cfg.max_age  # as check_token: the view's max_age applies only with it set
+        cfg = link_settings()
+        max_age = cfg.max_age_seconds  # as check_token: the view's applies only with it set
         if max_age is not None and self.max_age is not None:
             max_age = links.max_age_seconds(self.max_age)
         try:
@@ -191,7 +191,7 @@ class RequestLinkView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         email = request.POST.get("email", "").strip()
         next_url = _safe_next(request, request.POST.get("next", ""))
-        limiter = FailureLimiter(self.limiter_namespace, settings.LINK_REQUEST_RATE)
+        limiter = FailureLimiter(self.limiter_namespace, link_settings().request_rate)
         keys = ("ip:" + client_ip(request), "email:" + email.casefold())
         try:
             limiter.check(*keys)
@@ -240,7 +240,7 @@ class RequestLinkView(View):
 
     def get_link(self, request: HttpRequest, user: Any, next_url: str) -> tuple[str, str]:
         token = links.get_token(user)
-        params = {links.config().token_name: token}
+        params = {link_settings().token_name: token}
         if next_url:
             params["next"] = next_url
         url = request.build_absolute_uri(reverse(self.login_url_name)) + "?" + urlencode(params)
@@ -248,11 +248,12 @@ class RequestLinkView(View):
 
     def send_link(self, request: HttpRequest, user: Any, next_url: str) -> None:
         url, token = self.get_link(request, user, next_url)
-        cfg = links.config()
+        cfg = link_settings()
+        seconds = cfg.max_age_seconds
         context = {
             "user": user,
             "link": url,
-            "max_age_minutes": cfg.max_age // 60 if cfg.max_age is not None else None,
+            "max_age_minutes": seconds // 60 if seconds is not None else None,
             "one_time": cfg.one_time,
             "host": request.get_host(),
         }
@@ -263,7 +264,7 @@ class RequestLinkView(View):
         audit.record(
             "issued",
             credential_kind=links.CREDENTIAL_KIND,
-            credential_id=links.config().formats[0].token_id(token)[:12],
+            credential_id=link_settings().formats[0].token_id(token)[:12],
             user=user,
             request=request,
             via="email",

@@ -49,8 +49,8 @@ from authgate.backend import (
     bearer_challenge,
     get_authorization,
 )
-from authgate.conf import settings
 from authgate.core import headers
+from authgate.dpop_settings import dpop_settings
 from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthenticationFailed,
@@ -62,7 +62,9 @@ from authgate.schemes.oauth import claims as oauth_claims
 from authgate.schemes.oauth import introspection
 from authgate.schemes.oauth import jwt as oauth_jwt
 from authgate.schemes.oauth.http import IdPUnavailable
+from authgate.schemes.oauth.settings import OAuthSettings, oauth_settings
 from authgate.schemes.oauth.users import user_for_claims
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["OAuthBackend"]
 
@@ -81,7 +83,7 @@ def _uses_dpop(request: HttpRequest) -> bool:
 
 
 def _is_drf_key(token: str) -> bool:
-    if not settings.TOKEN_ACCEPT_DRF_KEYS:
+    if not token_settings().accept_drf_keys:
         return False
     from authgate.schemes.tokens.backend import DRF_KEY_RE
 
@@ -118,6 +120,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
     as bearer tokens or DPoP-bound (RFC 9449)."""
 
     scheme = "Bearer"
+    settings_section = OAuthSettings
     keywords: ClassVar[tuple[str, ...]] = ("Bearer", "DPoP")
     #: The identity's scheme, as views see it (``request.auth.scheme``).
     identity_scheme: ClassVar[str] = "oauth"
@@ -141,19 +144,19 @@ class OAuthBackend(AuthorizationHeaderBackend):
 
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         """``DPoP-Nonce`` (RFC 9449 §9) on every 401, when ``DPOP_NONCES`` is on."""
-        return {"DPoP-Nonce": dpop.current_nonce()} if settings.DPOP_NONCES else {}
+        return {"DPoP-Nonce": dpop.current_nonce()} if dpop_settings().nonces else {}
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)  # malformed Bearer header: 401
         if credentials is None:
             return None
         token = credentials["token"]
-        if token.startswith(f"{settings.TOKEN_PREFIX}_") or _is_drf_key(token):
+        if token.startswith(f"{token_settings().prefix}_") or _is_drf_key(token):
             return None  # an authgate API token: the token backend's
         is_dpop = credentials["keyword"].lower() == "dpop"
         if oauth_jwt.looks_like_jwt(token):
             return {"token": token, "format": "jwt", "dpop": is_dpop}
-        if settings.OAUTH_INTROSPECTION_URL:
+        if oauth_settings().introspection_url:
             return {"token": token, "format": "opaque", "dpop": is_dpop}
         if is_dpop:
             # Nobody else takes DPoP credentials: refuse, never fall through to anonymous.
@@ -161,7 +164,8 @@ class OAuthBackend(AuthorizationHeaderBackend):
         return None
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
-        if not settings.OAUTH_ISSUER or not settings.OAUTH_AUDIENCE:
+        config = oauth_settings()
+        if not config.issuer or not config.audience:
             # Fail closed (system checks E080/E081 say so at startup).
             logger.error("OAuthBackend needs OAUTH_ISSUER and OAUTH_AUDIENCE")
             raise ServiceUnavailable()
@@ -208,7 +212,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
             dpop.verify_proof(request, access_token=token, expected_jkt=jkt)
         elif jkt is not None:
             raise oauth_claims.TokenRefused("invalid_token", _DOWNGRADE)
-        elif settings.OAUTH_REQUIRE_DPOP:
+        elif oauth_settings().require_dpop:
             raise oauth_claims.TokenRefused("invalid_token", _BEARER_REFUSED)
 
     def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
@@ -219,7 +223,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
                 "description": "An OAuth 2.0 access token from the identity provider "
-                f"{settings.OAUTH_ISSUER or ''} (RFC 6750): a JWT (RFC 9068), or an opaque "
+                f"{oauth_settings().issuer or ''} (RFC 6750): a JWT (RFC 9068), or an opaque "
                 "token it can introspect.",
             }
         }

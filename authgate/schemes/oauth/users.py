@@ -22,10 +22,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
 from authgate.errors import INVALID_TOKEN
 from authgate.schemes.oauth.claims import TokenRefused, subject
-from authgate.schemes.oauth.config import user_field
+from authgate.schemes.oauth.settings import oauth_settings
 from authgate.users import load_active_user
 
 __all__ = ["client_user", "user_for_claims", "user_for_subject"]
@@ -52,9 +51,10 @@ def _create(subject: str, field: str) -> Any | None:
 def user_for_subject(subject: str) -> Any:
     """The active user for ``subject``, or raise :class:`TokenRefused` (one answer for
     unknown and inactive users)."""
-    field = user_field()
+    config = oauth_settings()
+    field = config.user_field
     user = load_active_user(subject, field=field)
-    if user is None and settings.OAUTH_CREATE_USERS:
+    if user is None and config.create_users:
         user = _create(subject, field)
     if user is None:
         raise TokenRefused(INVALID_TOKEN, _("Unknown or inactive user."))
@@ -64,8 +64,7 @@ def user_for_subject(subject: str) -> Any:
 def client_user(client_id: str) -> Any | None:
     """The active service user ``OAUTH_CLIENT_USERS`` maps ``client_id`` to; ``None`` if the
     client is not mapped. Refused if the mapped user is unknown or inactive."""
-    mapping = settings.OAUTH_CLIENT_USERS or {}
-    username = mapping.get(client_id) if isinstance(mapping, Mapping) else None
+    username = oauth_settings().client_users.get(client_id)
     if not isinstance(username, str) or not username:
         return None
     user = load_active_user(username, field=get_user_model().USERNAME_FIELD)

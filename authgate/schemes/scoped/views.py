@@ -32,7 +32,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from authgate.bodies import read_object
 from authgate.chain import required_identity
-from authgate.conf import settings
 from authgate.core.policy import PolicyError
 from authgate.decorators import auth_required
 from authgate.errors import (
@@ -48,6 +47,7 @@ from authgate.schemes.scoped.service import (
     issue,
     token_id,
 )
+from authgate.schemes.scoped.settings import scoped_settings
 
 __all__ = ["mint"]
 
@@ -97,7 +97,7 @@ def mint(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "token": token,
-            "token_type": settings.SCOPED_KEYWORD,
+            "token_type": scoped_settings().keyword,
             "id": token_id(token),
             "expires_in": seconds,
             "expires_at": expires_at.isoformat(),

@@ -54,7 +54,7 @@ from authgate.schemes.tokens.validation import (
     clean_allowed_ips,
     clean_policy,
     clean_scopes,
-    parse_duration,
+    parse_lifetime,
 )
 
 __all__ = ["serialize", "token_collection", "token_detail", "token_revoke", "token_rotate"]
@@ -101,7 +101,7 @@ def _duration(value: Any, name: str, default: Any) -> Any:
         return default
     if not isinstance(value, str):
         raise TokenError(_("%(name)s must be a duration like 30d, 12h or 90m.") % {"name": name})
-    return parse_duration(value)
+    return parse_lifetime(value)
 
 
 def _handle(view: Any) -> Any:

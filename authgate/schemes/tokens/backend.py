@@ -46,9 +46,12 @@ from authgate.backend import (
     Credentials,
     bearer_challenge,
     get_authorization,
+    openapi_header_scheme,
+    openapi_query_scheme,
+    openapi_scheme_name,
 )
 from authgate.clientip import client_ip
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
 from authgate.core import opaque
 from authgate.core.policy import Policy, compile_djblets
 from authgate.errors import (
@@ -63,6 +66,7 @@ from authgate.errors import (
 from authgate.identity import Identity
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
+from authgate.schemes.tokens.settings import TokenSettings, token_settings
 from authgate.signals import token_expired_use
 
 __all__ = [
@@ -113,7 +117,7 @@ def lookup(token_digest: str) -> APIToken | None:
     With ``TOKEN_LOCAL_CACHE_SIZE`` too, rows are first kept in the process
     (:mod:`authgate._speed.local_rows`), whenever its invalidation channel is confirmed.
     """
-    timeout = settings.TOKEN_CACHE_TIMEOUT
+    timeout = token_settings().cache_timeout
     local = local_rows()
     if local is not None:
         generation = local.sync()
@@ -131,7 +135,7 @@ def lookup(token_digest: str) -> APIToken | None:
     cached = None
     if timeout:
         try:
-            cached = caches[settings.CACHE].get(cache_key(token_digest))
+            cached = caches[chain_settings().cache].get(cache_key(token_digest))
         except Exception:  # the cache client's errors vary; the database still answers
             cached = None
         if cached is not None and cached != INVALIDATED:
@@ -147,12 +151,13 @@ def _cache(token: APIToken, *, refresh: bool = False) -> None:
     before a revocation can never replace :data:`~authgate.schemes.tokens.service.INVALIDATED`."""
     # Caching is an optimisation only: a failing cache must not fail the request.
     with contextlib.suppress(Exception):
-        cache = caches[settings.CACHE]
+        cache = caches[chain_settings().cache]
         key = cache_key(token.digest)
+        timeout = token_settings().cache_timeout
         if refresh and cache.get(key) != INVALIDATED:
-            cache.set(key, token, settings.TOKEN_CACHE_TIMEOUT)
+            cache.set(key, token, timeout)
         else:
-            cache.add(key, token, settings.TOKEN_CACHE_TIMEOUT)
+            cache.add(key, token, timeout)
 
 
 # --- restrictions -----------------------------------------------------------------------
@@ -224,9 +229,11 @@ def _note_failure(token: APIToken, kind: str, request: HttpRequest | None, **det
     A leaked, revoked token may be replayed in a loop; the trail needs the first sighting,
     not a database write per attempt. The cache de-duplicates; if it is down, skip.
     """
-    interval = max(1, int(settings.TOKEN_LAST_USED_INTERVAL.total_seconds()))
+    interval = max(1, int(token_settings().last_used_interval.total_seconds()))
     try:
-        if not caches[settings.CACHE].add(f"authgate:apitoken-fail:{token.pk}:{kind}", 1, interval):
+        if not caches[chain_settings().cache].add(
+            f"authgate:apitoken-fail:{token.pk}:{kind}", 1, interval
+        ):
             return
     except Exception:
         logger.warning("Cache unavailable: not auditing a refused API token use")
@@ -300,7 +307,7 @@ def _consume_use(token: APIToken) -> None:
 
 def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
     """Record ``last_used`` (and the client IP) at most once per interval."""
-    interval = settings.TOKEN_LAST_USED_INTERVAL
+    interval = token_settings().last_used_interval
     if token.last_used is not None and token.last_used > now - interval:
         return
     ip = client_ip(request) or None
@@ -324,7 +331,7 @@ def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
     local = local_rows()
     if local is not None:  # this process's copy is stale now: the next use reads the row
         local.drop(token.digest)
-    if settings.TOKEN_CACHE_TIMEOUT and token.max_uses is None:
+    if token_settings().cache_timeout and token.max_uses is None:
         # So cache hits do not retry the UPDATE until the interval passes.
         _cache(token, refresh=True)
 
@@ -353,25 +360,48 @@ class TokenBackend(AuthorizationHeaderBackend):
     """Opaque API tokens from the ``Authorization`` header (or an opt-in query parameter)."""
 
     scheme = "Bearer"
+    settings_section = TokenSettings
 
     @property  # type: ignore[override]
     def login_with_credentials(self) -> bool:  # type: ignore[override]
-        return bool(settings.TOKEN_START_SESSION)
+        return token_settings().start_session
 
     def get_keywords(self) -> tuple[str, ...]:
-        return tuple(settings.TOKEN_KEYWORDS)
+        return token_settings().keywords
 
     def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         return bearer_challenge(self.get_keywords()[0], error)
 
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``bearerAuth`` (http bearer) for ``Bearer``, an apiKey header scheme for each
+        other keyword (``tokenAuth``), and ``tokenQuery`` when ``TOKEN_QUERY_PARAM`` is set."""
+        found: dict[str, dict[str, Any]] = {}
+        for keyword in self.get_keywords():
+            if keyword.lower() == "bearer":
+                found["bearerAuth"] = {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`agt_…`), RFC 6750.",
+                }
+            else:
+                found[openapi_scheme_name(keyword)] = openapi_header_scheme(
+                    keyword, "An API token (`agt_…`)."
+                )
+        param = token_settings().query_param
+        if param:
+            found["tokenQuery"] = openapi_query_scheme(param, "An API token in the URL.")
+        return found
+
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)
-        param = settings.TOKEN_QUERY_PARAM
-        if credentials is None and param and get_authorization(request) is None:
+        if credentials is not None:
+            return credentials  # the header's (the common case: no second settings read)
+        param = token_settings().query_param
+        if param and get_authorization(request) is None:
             value = request.GET.get(param)
             if value:
                 return {"token": value, "keyword": "query"}
-        return credentials
+        return None
 
     def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
         return {"token": token, "keyword": keyword}
@@ -379,8 +409,9 @@ class TokenBackend(AuthorizationHeaderBackend):
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         presented = credentials["token"]
         token_format = APIToken.Format.OPAQUE
-        if not opaque.is_valid(presented, prefixes=(settings.TOKEN_PREFIX,)):
-            if not (settings.TOKEN_ACCEPT_DRF_KEYS and DRF_KEY_RE.fullmatch(presented)):
+        config = token_settings()
+        if not opaque.is_valid(presented, prefixes=(config.prefix,)):
+            if not (config.accept_drf_keys and DRF_KEY_RE.fullmatch(presented)):
                 # Malformed or a bad checksum: refused before any database work.
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
             token_format = APIToken.Format.DRF

@@ -18,11 +18,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from authgate.conf import settings
 from authgate.core import opaque
 from authgate.management.base import Subcommand, user_by_username
 from authgate.schemes.tokens import service as tokens
 from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import expiry
 
 __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
@@ -31,7 +31,7 @@ __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
 def _token(ref: str) -> APIToken:
     """A token by display prefix (``agt_AbC123``), primary key, or the whole secret."""
     tokens_with_user = APIToken.objects.select_related("user")
-    if opaque.parse(ref, prefixes=(settings.TOKEN_PREFIX,)) is not None:
+    if opaque.parse(ref, prefixes=(token_settings().prefix,)) is not None:
         try:
             return tokens_with_user.get(digest=opaque.digest(ref))
         except APIToken.DoesNotExist:
@@ -59,7 +59,7 @@ def _duration(text: str | None) -> Any:
     if text is None:
         return tokens.DEFAULT
     try:
-        return tokens.parse_duration(text)
+        return tokens.parse_lifetime(text)
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None
 
@@ -289,7 +289,7 @@ def _import(command: BaseCommand, **options: Any) -> None:
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None
     command.stdout.write(f"Imported {count} DRF token(s).")
-    if not settings.TOKEN_ACCEPT_DRF_KEYS:
+    if not token_settings().accept_drf_keys:
         command.stderr.write(
             "Set AUTHGATE['TOKEN_ACCEPT_DRF_KEYS'] = True so the imported keys authenticate."
         )

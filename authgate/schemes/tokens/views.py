@@ -28,7 +28,7 @@ from authgate.errors import (
 from authgate.responses import error_response
 from authgate.schemes.basic import password_login
 from authgate.schemes.tokens.service import issue
-from authgate.schemes.tokens.validation import DEFAULT, TokenError, parse_duration
+from authgate.schemes.tokens.validation import DEFAULT, TokenError, parse_lifetime
 
 __all__ = ["obtain_token"]
 
@@ -58,7 +58,7 @@ def obtain_token(request: HttpRequest) -> JsonResponse:
     try:
         expires_in = DEFAULT
         if data.get("expires_in"):
-            expires_in = parse_duration(str(data["expires_in"]))
+            expires_in = parse_lifetime(str(data["expires_in"]))
         user = password_login(request, username, password)
         token, plaintext = issue(
             user,

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.core import opaque
 from authgate.models import APIToken, TokenEvent
 from authgate.schemes.tokens.service import issue, revoke
@@ -15,7 +15,7 @@ from authgate.signals import token_expired_use
 
 pytestmark = pytest.mark.django_db
 
-AUTHGATE = settings.user_settings
+AUTHGATE = user_settings()
 
 
 def bearer(token, keyword="Bearer"):
