@@ -4,4 +4,4 @@ Each worker writes API tokens' buffered ``last_used`` as it exits (``atexit`` wo
 the hook runs while gunicorn's logging is still up). See docs/tokens.md#last_used.
 """
 
-from authgate.token_usage import gunicorn_worker_exit as worker_exit  # noqa: F401
+from authgate.schemes.tokens.usage import gunicorn_worker_exit as worker_exit  # noqa: F401

@@ -197,7 +197,9 @@ def make_credentials(users: int = 24) -> dict[str, list[Item]]:
     from django.contrib.auth import get_user_model
     from django.test import override_settings
 
-    from authgate import links, scoped, tokens
+    from authgate.schemes.links import service as links
+    from authgate.schemes.scoped import service as scoped
+    from authgate.schemes.tokens import service as tokens
 
     model = get_user_model()
     people = []
@@ -346,7 +348,7 @@ Uses = dict[Any, list[tuple[float, float, str | None]]]
 
 
 def drive(credentials: dict[str, list[Item]], uses: Uses) -> dict[str, Any]:
-    from authgate import tokens
+    from authgate.schemes.tokens import service as tokens
 
     one_time: list[Item] = []
     reusable: list[Item] = []
@@ -477,9 +479,9 @@ def check_last_used(
     token row: compared with the rows before the load, only ``last_used`` and
     ``last_used_ip`` changed, apart from the revocations made mid-run and the use counts
     of ``max_uses`` tokens."""
-    from authgate.conf import settings
+    from authgate.schemes.tokens.settings import token_settings
 
-    interval = settings.TOKEN_USAGE_FLUSH_INTERVAL.total_seconds()
+    interval = token_settings().usage_flush_interval.total_seconds()
     time.sleep(interval + FLUSH_SLACK)
     after = token_rows()
     problems: list[str] = []
@@ -534,10 +536,10 @@ def local_cache_subscribers() -> int:
     went through rows kept in each worker (stress/settings.py sets TOKEN_LOCAL_CACHE_SIZE)."""
     import redis
 
-    from authgate.conf import settings
-    from authgate.local_rows import channel
+    from authgate._speed.local_rows import channel
+    from authgate.conf import chain_settings
 
-    name = channel(settings.CACHE)
+    name = channel(chain_settings().cache)
     with redis.Redis(host=HOST, port=6379) as client:
         return int(dict(client.pubsub_numsub(name)).get(name.encode(), 0))
 

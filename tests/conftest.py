@@ -30,7 +30,7 @@ from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from authgate import token_usage
+from authgate.schemes.tokens import usage as token_usage
 from tests.reliability.leakcheck import LeakCheck
 
 # CI draws the same examples on every run so a red build can be reproduced; locally each
@@ -77,7 +77,7 @@ def leak_check() -> Iterator[LeakCheck]:
 
 @pytest.fixture(autouse=True)
 def _empty_usage_buffer() -> Iterator[None]:
-    """Start and end every test with no buffered token uses (authgate.token_usage): a use
+    """Start and end every test with no buffered token uses (authgate.schemes.tokens.usage): a use
     recorded in one test is never written into another test's rows."""
     token_usage.usage_buffer().discard()
     yield

@@ -99,19 +99,19 @@ INSTALLED_APPS = [
 
 AUTHGATE = {
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.tokens.TokenBackend",
-        "authgate.backends.scoped.ScopedTokenBackend",
-        "authgate.backends.links.LinkBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.tokens.backend.TokenBackend",
+        "authgate.schemes.scoped.backend.ScopedTokenBackend",
+        "authgate.schemes.links.backend.LinkBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     "SCOPES": {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",
     },
     # Uses are buffered, as by default, but the suite writes them itself
-    # (authgate.token_usage.flush()): a background write must not land in the middle of
-    # another test. tests/test_token_usage.py runs the thread on its own.
+    # (authgate.schemes.tokens.usage.flush()): a background write must not land in the middle of
+    # another test. tests/schemes/tokens/test_usage.py runs the thread on its own.
     "TOKEN_USAGE_FLUSH_INTERVAL": timedelta(hours=1),
 }
 
@@ -148,7 +148,7 @@ ROOT_URLCONF = "tests.urls"
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.backends.links.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 TEMPLATES = [

@@ -9,7 +9,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
-from authgate.token_usage import flush_on_shutdown
+from authgate.schemes.tokens.usage import flush_on_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
 application = flush_on_shutdown(get_asgi_application())

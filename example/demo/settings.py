@@ -115,18 +115,18 @@ LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.backends.links.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 AUTHGATE = {
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.tokens.TokenBackend",
-        "authgate.backends.scoped.ScopedTokenBackend",
-        "authgate.backends.links.LinkBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.tokens.backend.TokenBackend",
+        "authgate.schemes.scoped.backend.ScopedTokenBackend",
+        "authgate.schemes.links.backend.LinkBackend",
         # RFC 9421 signed requests (keys registered on /auth/keys/; docs/httpsig.md).
-        "authgate.backends.httpsig.HTTPSignatureBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.httpsig.backend.HTTPSignatureBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     # Magic links: valid for 15 minutes, once (`manage.py authgate link alice`).
     "LINK_MAX_AGE": 15 * 60,

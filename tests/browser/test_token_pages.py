@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from authgate import token_usage
 from authgate.models import APIToken
+from authgate.schemes.tokens import usage as token_usage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

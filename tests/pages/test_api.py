@@ -10,9 +10,10 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from authgate import scoped
 from authgate.models import APIToken
-from authgate.tokens import issue
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens.service import issue
+from authgate.schemes.tokens.service import revoke as revoke_token
 from tests.pages.conftest import basic, bearer
 
 pytestmark = pytest.mark.django_db
@@ -277,7 +278,7 @@ def test_rotate_only_what_the_caller_covers(client: Client, user: Any) -> None:
 
 def test_rotate_a_dead_token_is_400(client: Client, user: Any) -> None:
     token, _ = issue(user, name="gone")
-    token.revoke()
+    revoke_token(token)
     response = post(client, f"{URL}{token.pk}/rotate/", **ALICE)
     assert response.status_code == 400
     assert "Only a live token can be rotated" in response.json()["detail"]
