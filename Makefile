@@ -30,7 +30,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium node-tools screenshots demo bench dist clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium node-tools screenshots demo bench bench-server wrk dist clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -132,7 +132,7 @@ screenshots: $(STAMP) chromium ## Refresh docs/screenshots/ from the browser tes
 # created from nothing) and Redis (db 6), driven from a second process for a bounded time
 # (STRESS_SECONDS, default 20; STRESS_REQUESTS, default 12000). Same policy as the
 # PostgreSQL pass: services down → one SKIP line locally, a failure with CI=true.
-stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly once; test-artifacts/stress.json
+stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly once, last_used current; test-artifacts/stress.json
 	@echo "==> stress: the demo under gunicorn on PostgreSQL + Redis, under load and outage"
 	$(PY) stress/run.py
 
@@ -151,8 +151,23 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(PIP) install -e '.[$(DEV_EXTRAS)]' --group dev --group bench
 	touch $@
 
-bench: $(BENCH_STAMP) ## authgate vs DRF, knox, simplejwt, api-key, sesame; writes benchmarks/results/
+bench: $(BENCH_STAMP) wrk ## authgate vs DRF, knox, simplejwt, api-key, sesame, then bench-server; writes benchmarks/results/
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.server
+
+# gunicorn (2 sync workers) driven by wrk, 1,000 tokens in rotation, SQLite and PostgreSQL.
+bench-server: $(BENCH_STAMP) wrk ## Whole requests under gunicorn + wrk, many tokens; benchmarks/results/server.*
+	$(PY) -m benchmarks.server
+
+# The load generator of bench-server: Debian's wrk, installed like chromium (as root).
+wrk: ## Install Debian's wrk for bench-server (apt-get, as root)
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "ERROR: wrk is missing and apt-get is not available: install wrk to run bench-server" >&2; exit 1; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "ERROR: wrk is missing; as root: apt-get install wrk" >&2; exit 1; fi; \
+	echo "==> installing Debian's wrk for bench-server"; \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk
 
 # --- packaging -----------------------------------------------------------------------
 
