@@ -16,6 +16,9 @@ class AuthgateConfig(AppConfig):
         # Revoke API tokens on deactivation / password change (see authgate.receivers).
         from authgate.receivers import connect
 
+        # check --deploy: django-sesame settings still read under their old names.
+        from authgate.schemes.links import checks as link_checks  # noqa: F401
+
         connect()
 
         # drf-spectacular finds extensions by import: declare the chain's security schemes.
