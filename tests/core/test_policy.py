@@ -488,6 +488,20 @@ def test_intersection_is_idempotent_and_order_insensitive() -> None:
     assert (a & Policy.unrestricted()) == a
 
 
+def test_policies_with_different_scopes_are_different() -> None:
+    # Equality is public API (a credential's restrictions are compared and hashed): two
+    # scope-limited policies with no rules differ exactly by their scopes.
+    assert Policy.from_scopes(["notes:read"]) != Policy.from_scopes(["admin"])
+    assert Policy.from_scopes(["notes:read"]) != Policy.from_scopes([])
+    assert Policy.from_scopes([]) != Policy.unrestricted()
+    assert Policy.from_scopes(["a", "b"]) == Policy.from_scopes(["b", "a", "a"])
+    assert (
+        len({Policy.from_scopes(["a"]), Policy.from_scopes(["b"]), Policy.from_scopes(["a"])}) == 2
+    )
+    endpoints = Policy.from_endpoints(NOTES_GET)
+    assert endpoints & Policy.from_scopes(["a"]) != endpoints & Policy.from_scopes(["b"])
+
+
 def test_intersection_with_other_types_is_unsupported() -> None:
     with pytest.raises(TypeError):
         _ = Policy.unrestricted() & {"GET": ["/"]}  # type: ignore[operator]
