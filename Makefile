@@ -19,7 +19,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium screenshots demo bench clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium screenshots demo bench mutate clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -119,6 +119,19 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 
 bench: $(BENCH_STAMP) ## authgate vs DRF, knox, simplejwt, api-key, sesame; writes benchmarks/results/
 	$(PY) -m benchmarks.run
+
+# --- mutation testing ----------------------------------------------------------------
+
+# Mutation testing of authgate/core (tests/mutation/, no extra tooling): each mutant runs in
+# its own process forked before anything of authgate is imported (cold caches), against its
+# module's own tests, with a CPU-time timeout. CPU-heavy, so niced and not part of `make
+# test`; MODULES="paths opaque" runs some modules only, MUTATE_JOBS=2 two mutants at once.
+# Fails on a new survivor or a missed score target. Scores and how to triage: CONTRIBUTING.md.
+MODULES     ?=
+MUTATE_JOBS ?= 1
+
+mutate: $(STAMP) ## Mutation testing of authgate/core; test-artifacts/mutation/report.md
+	nice -n 10 $(PY) -m tests.mutation --jobs $(MUTATE_JOBS) $(MODULES)
 
 # --- cleaning ------------------------------------------------------------------------
 
