@@ -21,8 +21,9 @@ time, in a fresh process:
 
 A mutant is *killed* when the tests fail (or error, or time out), and *survives* when they
 pass. Survivors listed in ``tests/core/mutation_equivalents.toml`` (by their stable key, with
-the reason they cannot be told apart) are *equivalent*; any other survivor is *new* and fails
-the run. The score of a module is killed / (mutants - equivalent).
+the reason they cannot be told apart) are *equivalent*; any other survivor is *new*. The
+score of a module is killed / (mutants - equivalent). The run fails when a module of
+:data:`TARGETS` misses its score or has a new survivor; the other modules are reported.
 
 Results go to ``test-artifacts/mutation/``: one JSON file per module, plus ``report.md`` and
 ``report.json`` rebuilt from every module result whose source and tests are unchanged.
@@ -500,7 +501,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = f" (target {s['target']:.0f}%)" if s["target"] is not None else ""
         verdict = "" if s["meets_target"] else " MISSED"
         print(f"{s['module']:10} {s['score']:5.1f}%{target}{verdict}, {new} new survivors")
-        failed |= new > 0 or not s["meets_target"]
+        # Modules with a target are the gate; the others are reported until triaged.
+        failed |= s["target"] is not None and (new > 0 or not s["meets_target"])
     total = sum(len(s["new_survivors"]) for s in summaries)
     print(f"{total} new survivors; report: {OUT.relative_to(ROOT) / 'report.md'}")
     return 1 if failed else 0
