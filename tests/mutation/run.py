@@ -302,6 +302,9 @@ def run_module(
     if limit is not None:
         mutants = mutants[:limit]
     tests = list(tests or TESTS[module])
+    # Taken before the run, so that an edit during it makes the result stale, not current.
+    source_digest = _digest([path])
+    tests_digest = _digest([ROOT / t for t in tests])
     logs = OUT / "logs" / module
     logs.mkdir(parents=True, exist_ok=True)
     ((_, status, baseline, log),) = _run_all(
@@ -331,9 +334,9 @@ def run_module(
     data = {
         "module": module,
         "source": f"authgate/core/{module}.py",
-        "source_digest": _digest([path]),
+        "source_digest": source_digest,
         "tests": tests,
-        "tests_digest": _digest([ROOT / t for t in tests]),
+        "tests_digest": tests_digest,
         "baseline_seconds": round(baseline, 2),
         "timeout_seconds": round(timeout, 2),
         "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
