@@ -91,6 +91,26 @@ def test_str_key_and_its_utf8_bytes_are_the_same_key() -> None:
     ).sign(namespace=NS, message=b"m")
 
 
+def test_lone_surrogates_in_keys_and_namespaces_are_encoded_with_surrogatepass() -> None:
+    # A str key or namespace is never refused for its content: lone surrogates (from an
+    # odd environment variable, say) are encoded with "surrogatepass".
+    key, namespace = "key-\udc80-tail", NS + ":\ud800"
+    raw_key = key.encode("utf-8", "surrogatepass")
+    raw_namespace = namespace.encode("utf-8", "surrogatepass")
+    root = hashlib.blake2b(raw_key, digest_size=64, person=b"authgate-kdf").digest()
+    mac_key = hashlib.blake2b(raw_namespace, key=root, digest_size=64).digest()
+    ring = KeyRing([key])
+    assert ring.sign(namespace=namespace, message=b"m") == (
+        hashlib.blake2b(b"m", key=mac_key, digest_size=16).digest()
+    )
+    assert ring.sign(namespace=namespace, message=b"m") == KeyRing([raw_key]).sign(
+        namespace=namespace, message=b"m"
+    )
+    assert ring.subkeys(namespace=namespace)[0] == (
+        hashlib.blake2b(raw_namespace, key=root, digest_size=32, person=b"authgate-subkey").digest()
+    )
+
+
 def test_signatures_depend_on_key_namespace_message_and_size() -> None:
     ring = KeyRing([KEY_A])
     base = ring.sign(namespace=NS, message=b"m", size=16)
@@ -109,7 +129,7 @@ def test_only_the_first_key_signs() -> None:
 
 @pytest.mark.parametrize("size", [-1, 0, 7, 65, 1000])
 def test_sign_size_out_of_range(size: int) -> None:
-    with pytest.raises(ValueError, match="between 8 and 64"):
+    with pytest.raises(ValueError, match="signature size must be between 8 and 64"):
         KeyRing([KEY_A]).sign(namespace=NS, message=b"m", size=size)
 
 
@@ -260,13 +280,13 @@ def test_subkey_sizes_from_16_to_64_bytes(size: int) -> None:
 
 @pytest.mark.parametrize("size", [-1, 0, 8, 15, 65, 1000])
 def test_subkey_size_out_of_range(size: int) -> None:
-    with pytest.raises(ValueError, match="between 16 and 64"):
+    with pytest.raises(ValueError, match="subkey size must be between 16 and 64"):
         KeyRing([KEY_A]).subkeys(namespace=NS, size=size)
 
 
 @pytest.mark.parametrize("size", [True, 32.0, "32", None])
 def test_subkey_size_must_be_an_int(size: Any) -> None:
-    with pytest.raises(TypeError, match="size must be an int"):
+    with pytest.raises(TypeError, match="subkey size must be an int"):
         KeyRing([KEY_A]).subkeys(namespace=NS, size=size)
 
 
@@ -304,7 +324,7 @@ def test_tags_have_their_size_and_verify_with_any_key() -> None:
 
 @pytest.mark.parametrize("size", [0, 3, 65])
 def test_tag_size_out_of_range(size: int) -> None:
-    with pytest.raises(ValueError, match="between 4 and 64"):
+    with pytest.raises(ValueError, match="tag size must be between 4 and 64"):
         KeyRing([KEY_A]).tag(namespace=NS, message=b"m", size=size)
 
 

@@ -130,12 +130,16 @@ def test_kat_encoding_crc32_checksum() -> None:
     assert encoding.crc32_checksum("agt_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "3dXo11"
     assert encoding.crc32_checksum("") == "000000"
     assert encoding.crc32_checksum("é") == "0Fumsw"  # UTF-8, not latin-1
+    # CRC values just past and just before a multiple of 62**4 pin how the six digits split.
+    assert encoding.crc32_checksum("agt_kat217236") == "4Y000n"
+    assert encoding.crc32_checksum("agt_kat22350") == "4Ozzxi"
 
 
 def test_kat_encoding_b64url() -> None:
     data = bytes(range(250, 256)) + b"\x00\x01"
     assert encoding.b64url_encode(data) == "-vv8_f7_AAE"
     assert encoding.b64url_decode("-vv8_f7_AAE") == data
+    assert (encoding.b64url_encode(b""), encoding.b64url_decode("")) == ("", b"")
 
 
 # --- opaque tokens -------------------------------------------------------------------------
@@ -150,6 +154,25 @@ def test_kat_opaque_token_layout_and_checksum() -> None:
     assert opaque.is_valid(OPAQUE_TOKEN, prefixes={"agt"})
     assert opaque.display_prefix(OPAQUE_TOKEN) == "agt_012345"
     assert opaque.scanner_regex("agt") == r"\bagt_[0-9A-Za-z]{42}\b"
+
+
+@pytest.mark.parametrize(
+    ("token", "valid"),
+    [
+        ("ab_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ05ndyU", True),  # 45 characters, the shortest
+        ("a1_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1HamvP", True),
+        ("abcdefghij_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ2cGBLu", True),  # 53, the longest
+        ("a_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ3MevZ5", False),  # 1-letter prefix
+        ("abcdefghijk_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1lugXG", False),  # 11 letters
+        ("1a_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ3KDZ0V", False),  # starts with a digit
+        ("Ab_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1nnPHy", False),  # uppercase
+    ],
+)
+def test_kat_opaque_prefix_grammar(token: str, valid: bool) -> None:
+    # ^[a-z][a-z0-9]{1,9}$, whatever prefixes a caller lists; the checksums are all right.
+    prefix = token.partition("_")[0]
+    assert opaque.is_valid(token, prefixes={prefix}) is valid
+    assert (opaque.ANY_TOKEN_RE.fullmatch(token) is not None) is valid
 
 
 def test_kat_opaque_token_digest_v1() -> None:

@@ -78,6 +78,12 @@ def test_validate_prefix_returns_valid_prefixes() -> None:
     assert validate_prefix("x9") == "x9"
 
 
+@pytest.mark.parametrize("prefix", [None, b"agt", 42, ["agt"]])
+def test_validate_prefix_refuses_non_strings_with_value_error(prefix: object) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        validate_prefix(prefix)  # type: ignore[arg-type]
+
+
 # --- parse ----------------------------------------------------------------------------
 
 
@@ -233,6 +239,40 @@ def test_prefix_length_bounds_are_2_and_10_on_every_path() -> None:
         assert parse(token, prefixes={prefix}) == OpaqueToken(prefix, token)
         assert ANY_TOKEN_RE.fullmatch(token)
         assert re.fullmatch(scanner_regex(prefix), token)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "length"),
+    [
+        ("ab_" + "a" * 41, 44),  # one short of the shortest token (2-letter prefix)
+        ("a_" + "a" * 42, 44),
+        ("abcdefghijk_" + "a" * 42, 54),  # one past the longest (10-letter prefix)
+        ("abcdefghij_" + "a" * 43, 54),
+    ],
+)
+def test_the_length_bounds_are_45_and_53_characters(
+    candidate: str, length: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Refused by length before anything else looks at it, whatever prefixes are accepted.
+    assert len(candidate) == length
+    prefixes = {candidate.partition("_")[0], *PREFIXES}
+    with caplog.at_level(logging.DEBUG, logger="authgate.core.opaque"):
+        assert parse(candidate, prefixes=prefixes) is None
+    assert f"wrong length ({length} characters)" in caplog.text
+
+
+@pytest.mark.parametrize("prefix", ["ab", "abcdefghij"])
+def test_tokens_of_45_and_53_characters_pass_the_length_check(
+    prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = make(prefix, "a" * 36)
+    assert len(token) in (45, 53)
+    assert parse(token, prefixes=PREFIXES) is not None
+    # With a wrong checksum, the step-by-step checks get as far as the checksum.
+    wrong = token[:-1] + ("0" if token[-1] != "0" else "1")
+    with caplog.at_level(logging.DEBUG, logger="authgate.core.opaque"):
+        assert parse(wrong, prefixes=PREFIXES) is None
+    assert "bad checksum" in caplog.text
 
 
 def test_parse_checks_characters_before_comparing_checksums() -> None:

@@ -415,7 +415,22 @@ def test_endpoints_validation_messages(endpoints: Any, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["notes", "notes:read", "admin.users:write", "a-b_c.d:e-f", "x:y:z", "a1", "a"]
+    "name",
+    [
+        "notes",
+        "notes:read",
+        "admin.users:write",
+        "a-b_c.d:e-f",
+        "x:y:z",
+        "a1",
+        "a",
+        # Every character class of a qualifier: digits, "_", ".", "-".
+        "notes:v2",
+        "notes:read_all",
+        "notes:a.b",
+        "notes:read-only",
+        "api:1:2",
+    ],
 )
 def test_valid_scope_names(name: str) -> None:
     policy = Policy.from_scopes([name])
@@ -598,3 +613,51 @@ def test_repr_describes_the_restrictions() -> None:
     huge = djblets({f"resource{i}": {"*": {"block": ["*"]}} for i in range(100)})
     assert len(repr(huge)) < 300
     assert re.search(r"\.\.\.>$", repr(huge))
+
+
+def test_repr_shows_200_characters_of_each_rule_at_most() -> None:
+    # A policy's repr goes into logs and error reports: bounded, whatever the policy.
+    huge = djblets({f"resource{i}": {"*": {"block": ["*"]}} for i in range(100)})
+    assert repr(huge) == "<Policy djblets " + huge_rule_text(huge)[:197] + "...>"
+    endpoints = Policy.from_endpoints({"GET": [f"/api/r{i}/" for i in range(100)]})
+    shown = repr(endpoints).removeprefix("<Policy endpoints ").removesuffix(">")
+    assert len(shown) == 200 and shown.endswith("...")
+    small = Policy.from_endpoints({"GET": ["/" + "a" * 176]})  # exactly 200 characters
+    assert repr(small) == "<Policy endpoints {'GET': ['/" + "a" * 176 + "']}>"
+
+
+def huge_rule_text(policy: Policy) -> str:
+    (rule,) = policy._rules
+    assert isinstance(rule, policy_module._DjbletsRule)
+    return rule.canonical
+
+
+def test_error_messages_show_60_characters_of_a_value_at_most() -> None:
+    # repr() adds two quotes: 58 letters are shown whole (60 characters), 59 are not.
+    for length in (58, 59, 100):
+        name = "A" * length
+        with pytest.raises(PolicyError) as excinfo:
+            Policy.from_scopes([name])
+        message = str(excinfo.value)
+        if length == 58:
+            assert repr(name) in message
+        else:
+            assert repr(name)[:57] + "..." in message
+            assert repr(name)[:58] not in message
+
+
+def test_a_scope_name_has_at_most_128_characters() -> None:
+    assert Policy.from_scopes(["a" * 128]).has_scope("a" * 128)
+    with pytest.raises(PolicyError, match="at most 128 characters"):
+        Policy.from_scopes(["a" * 129])
+
+
+def test_a_djblets_policy_has_at_most_65536_characters_of_json() -> None:
+    def sized(length: int) -> dict[str, Any]:
+        frame = '{"resources":{"":{"*":{"block":["GET"]}}}}'
+        return {"resources": {"r" * (length - len(frame)): {"*": {"block": ["GET"]}}}}
+
+    assert MAX_POLICY_LENGTH == 65_536
+    assert not Policy.from_djblets(sized(65_536)).allows("GET", resource="r" * 65_494)
+    with pytest.raises(PolicyError, match=r"policy is too large \(65537 characters"):
+        Policy.from_djblets(sized(65_537))
