@@ -440,9 +440,12 @@ def test_valid_scope_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["", "Notes", "1notes", "notes:", ":read", "no tes", "notes:*", "notes::read", "é", "a" * 129],
+    [
+        *("", "Notes", "1notes", "notes:", ":read", "no tes", "notes:*", "notes::read", "é"),
+        *("a" * 129, 42, None, b"notes", ["notes"]),
+    ],
 )
-def test_invalid_scope_names(name: str) -> None:
+def test_invalid_scope_names(name: Any) -> None:
     with pytest.raises(PolicyError, match=r"scopes\[1\] is not a valid scope name"):
         Policy.from_scopes(["ok", name])
 

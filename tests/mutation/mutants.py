@@ -144,7 +144,9 @@ class _Walker:
             inner = node.name if scope.startswith("<") else f"{scope}.{node.name}"
             for name in ("decorator_list", "body", "args", "bases", "keywords"):
                 if hasattr(node, name):
-                    self._walk_field(node, name, where, inner if name == "body" else scope)
+                    # Decorators belong to what they decorate: `_Entry | keyword frozen=...`.
+                    own = name in ("body", "decorator_list")
+                    self._walk_field(node, name, where, inner if own else scope)
             return
         if isinstance(node, ast.arguments):
             # Defaults are evaluated once, at definition: mutate them like any expression.
