@@ -520,6 +520,19 @@ def test_policies_with_different_scopes_are_different() -> None:
     assert endpoints & Policy.from_scopes(["a"]) != endpoints & Policy.from_scopes(["b"])
 
 
+def test_comparing_with_another_type_defers_to_it() -> None:
+    class Anything:
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = object.__hash__
+
+    policy = Policy.from_scopes(["a"])
+    assert (policy == "a") is False
+    assert (policy != "a") is True
+    assert policy == Anything()  # NotImplemented lets the other side answer
+
+
 def test_intersection_with_other_types_is_unsupported() -> None:
     with pytest.raises(TypeError):
         _ = Policy.unrestricted() & {"GET": ["/"]}  # type: ignore[operator]
