@@ -269,8 +269,8 @@ class _Walker:
             if isinstance(value, bool):
                 add(scope, f"constant {value} -> {not value}", node, where, ast.Constant(not value))
             elif isinstance(value, int):
-                for new in (value + 1, value - 1):
-                    add(scope, f"number {value} -> {new}", node, where, ast.Constant(new))
+                for number in (value + 1, value - 1):
+                    add(scope, f"number {value} -> {number}", node, where, ast.Constant(number))
             elif isinstance(value, (str, bytes)):
                 mark = "XX" if isinstance(value, str) else b"XX"
                 new_value = mark + value + mark  # type: ignore[operator]
@@ -286,14 +286,14 @@ class _Walker:
                 swap = _COMPARE_SWAPS.get(type(op))
                 if swap is None:
                     continue
-                new = copy.deepcopy(node)
-                new.ops[index] = swap()
-                add(scope, f"compare {_src(node)} -> {_src(new)}", node, where, new)
+                new_compare = copy.deepcopy(node)
+                new_compare.ops[index] = swap()
+                add(scope, f"compare {_src(node)} -> {_src(new_compare)}", node, where, new_compare)
         elif isinstance(node, ast.BoolOp):
             other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-            new = copy.deepcopy(node)
-            new.op = other
-            add(scope, f"boolop {_src(node)} -> {_src(new)}", node, where, new)
+            new_boolop = copy.deepcopy(node)
+            new_boolop.op = other
+            add(scope, f"boolop {_src(node)} -> {_src(new_boolop)}", node, where, new_boolop)
             for index, operand in enumerate(node.values):
                 rest = [copy.deepcopy(v) for i, v in enumerate(node.values) if i != index]
                 dropped: ast.expr = rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
@@ -307,15 +307,15 @@ class _Walker:
         elif isinstance(node, ast.BinOp):
             swap_op = _BINOP_SWAPS.get(type(node.op))
             if swap_op is not None:
-                new = copy.deepcopy(node)
-                new.op = swap_op()
-                add(scope, f"binop {_src(node)} -> {_src(new)}", node, where, new)
+                new_binop = copy.deepcopy(node)
+                new_binop.op = swap_op()
+                add(scope, f"binop {_src(node)} -> {_src(new_binop)}", node, where, new_binop)
         elif isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 add(scope, f"not dropped: {_src(node)}", node, where, copy.deepcopy(node.operand))
             elif isinstance(node.op, ast.USub):
-                new = ast.UnaryOp(ast.UAdd(), copy.deepcopy(node.operand))
-                add(scope, f"unary {_src(node)} -> {_src(new)}", node, where, new)
+                new_unary = ast.UnaryOp(ast.UAdd(), copy.deepcopy(node.operand))
+                add(scope, f"unary {_src(node)} -> {_src(new_unary)}", node, where, new_unary)
             elif isinstance(node.op, ast.Invert):
                 add(scope, f"~ dropped: {_src(node)}", node, where, copy.deepcopy(node.operand))
         elif isinstance(node, ast.AugAssign):
