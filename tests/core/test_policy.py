@@ -239,6 +239,31 @@ def test_djblets_accepts_any_mapping_and_tuples() -> None:
     assert policy.allows("GET")
 
 
+@pytest.mark.parametrize("methods", [{"DELETE"}, frozenset({"DELETE"}), range(0)])
+def test_djblets_accepts_sets_and_other_sequences(methods: Any) -> None:
+    policy = Policy.from_djblets({"resources": {"*": {"block": methods, "allow": ["GET"]}}})
+    assert policy.allows("GET")
+    assert policy.allows("DELETE") is (not methods)
+
+
+@pytest.mark.parametrize("methods", [b"GET", iter(["GET"]), {"GET": 1}.keys()])
+def test_djblets_refuses_bytes_and_iterators_as_json_data(methods: Any) -> None:
+    with pytest.raises(PolicyError, match="policy must be JSON data"):
+        Policy.from_djblets({"resources": {"*": {"block": methods}}})
+
+
+def test_an_object_may_be_called_allow_or_block() -> None:
+    # Only a *list* under "allow"/"block" one level too high is the common mistake.
+    policy = djblets({"notes": {"allow": {"block": ["GET"]}, "block": {"block": ["PUT"]}}})
+    assert not policy.allows("GET", resource="notes", object_id="allow")
+    assert not policy.allows("PUT", resource="notes", object_id="block")
+    assert policy.allows("GET", resource="notes", object_id="block")
+    with pytest.raises(PolicyError, match=r"resources\['notes'\]\['1'\] must be an object with"):
+        djblets({"notes": {"1": ["GET"]}})
+    with pytest.raises(PolicyError, match="per-resource rules go one level down"):
+        djblets({"notes": {"block": ["GET"]}})
+
+
 methods_or_star = st.sampled_from([*METHODS, "*", "get", "FETCH", "", 1, None])
 json_leaves = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10), methods_or_star
