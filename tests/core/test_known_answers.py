@@ -285,6 +285,7 @@ LINK_PLAIN = "agl1_ASqMNtWzvJ-6DLHC1v8rjp2P"
 LINK_TIMESTAMPED = "agl1_ASplU_EAtGv8CU_JuP6s629CJ36FDA"
 LINK_KEYED = "agl1_BWFsaWNlZVPxAKzentinSRt0Z7lPaeUpwce5BIPJnX8"
 LINK_ONE_TIME = "agl1_ASplU_EAKOfim17BR3qL1YlJr4mR7kAjVeQ"
+LINK_ONE_TIME_UNTIMED = "agl1_ASp_PI3fyItedAG3rEqXml9dHHgdSA"  # flags byte 2, not 3
 
 
 def test_kat_links_v1_create() -> None:
@@ -315,6 +316,7 @@ def test_kat_links_v1_create() -> None:
         (LINK_PLAIN, {"timestamped": False, "one_time": False}, 42, None),
         (LINK_TIMESTAMPED, {"timestamped": True, "one_time": False}, 42, NOW),
         (LINK_ONE_TIME, {"timestamped": True, "one_time": True}, 42, NOW),
+        (LINK_ONE_TIME_UNTIMED, {"timestamped": False, "one_time": True}, 42, None),
     ],
 )
 def test_kat_links_v1_parse_and_verify(
