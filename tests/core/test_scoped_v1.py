@@ -694,3 +694,15 @@ def test_revocation_tags() -> None:
     )
     with pytest.raises(TypeError, match="bytes"):
         signed.revocation_tag(keyring=RING, namespace="ns", revocation="value")  # type: ignore[arg-type]
+
+
+def test_framing_accepts_exactly_2048_characters() -> None:
+    # 5 (prefix) + 2043 base64url characters: 2043 % 4 == 3, a canonical 1532-byte part
+    # whose last character carries zero unused bits ("A").
+    part = bytes(1532)
+    token = signed.encode_token("ags1_", part)
+    assert len(token) == 5 + 2043 == signed.MAX_TOKEN_LENGTH == 2048
+    assert signed.decode_token(token, prefix="ags1_", parts=1) == (part,)
+    with pytest.raises(ValueError, match="2049 characters long"):
+        signed.encode_token("ags1_x", part)
+    assert signed.decode_token(token + "A", prefix="ags1_", parts=1) is None
