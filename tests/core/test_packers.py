@@ -103,6 +103,13 @@ def test_int_unpack_refuses_bad_data(data: bytes) -> None:
         INT.unpack_pk(data)
 
 
+@pytest.mark.parametrize("data", [b"\x01", b"\x02\x01", b"\x02\x00", b"\x09" + b"\x01" * 8])
+def test_int_unpack_says_truncated_when_the_body_is_short(data: bytes) -> None:
+    # Checked before the body is read: a short body is never misread as another number.
+    with pytest.raises(ValueError, match="truncated integer"):
+        INT.unpack_pk(data)
+
+
 # -- UUIDPacker ----------------------------------------------------------------------------
 
 
