@@ -177,6 +177,12 @@ def test_str_packer_refuses_bad_input() -> None:
             STR.pack_pk(bad)
 
 
+@pytest.mark.parametrize("data", [b"\x03ab", b"\x01", b"\x05abcd"])
+def test_str_unpack_says_truncated_when_one_byte_is_missing(data: bytes) -> None:
+    with pytest.raises(ValueError, match="truncated string"):
+        STR.unpack_pk(data)
+
+
 @pytest.mark.parametrize(
     "data",
     [
