@@ -259,6 +259,38 @@ def test_kat_scoped_v1_create() -> None:
     assert uuid_token == SCOPED_UUID_TOKEN
 
 
+SCOPED_UTF8_TOKEN = (
+    "ags1_eyJlIjp7IkdFVCI6WyIvYS8iXSwiUE9TVCI6WyIvY2Fmw6kvIl19LCJpIjoxNzAwMDAwMDAwLCJyIjoiY2Fm"
+    "w6ktYm90IiwicnYiOiJFZE84c1JFbCIsInMiOlsiYiIsImEiXSwidSI6IkFRYyIsIngiOjE3MDAwMDAwNjB9"
+    ".xkccY_gEIpGwQQfNtpck6A"
+)
+
+
+def test_kat_scoped_v1_payload_is_sorted_compact_utf8_json() -> None:
+    # Keys sorted at every level (whatever order the methods came in), no spaces, UTF-8
+    # rather than \u escapes; scopes keep the order they were given in.
+    token = scoped_v1.create(
+        keyring=RING,
+        user_pk=7,
+        packer=IntPacker(),
+        endpoints={"post": ["/café/"], "GET": ["/a/"]},
+        max_age=60,
+        revocation=REVOCATION,
+        recipient="café-bot",
+        scopes=["b", "a"],
+        now=NOW,
+    )
+    assert token == SCOPED_UTF8_TOKEN
+    payload = encoding.b64url_decode(token[len("ags1_") : token.index(".")])
+    assert (
+        payload
+        == (
+            '{"e":{"GET":["/a/"],"POST":["/café/"]},"i":1700000000,"r":"café-bot",'
+            '"rv":"EdO8sREl","s":["b","a"],"u":"AQc","x":1700000060}'
+        ).encode()
+    )
+
+
 def test_kat_scoped_v1_parse() -> None:
     claims = scoped_v1.parse(SCOPED_TOKEN, keyring=RING, packer=IntPacker(), now=NOW + 599)
     assert claims == scoped_v1.ScopedClaims(

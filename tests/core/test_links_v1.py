@@ -537,3 +537,12 @@ def test_reasons_are_logged_without_the_token(caplog: pytest.LogCaptureFixture) 
             assert reason in caplog.text
             assert token not in caplog.text
             assert token[5:20] not in caplog.text
+
+
+def test_link_claims_are_immutable() -> None:
+    import dataclasses
+
+    claims = read(make())
+    assert claims is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claims.user_pk = 1  # type: ignore[misc]
