@@ -16,9 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils.module_loading import import_string
 
+from authgate._speed.fastquery import CompiledLookup, field_preparer
 from authgate.conf import on_reload
 from authgate.core.packers import Packer, packer_for
-from authgate.fastquery import CompiledLookup, field_preparer
 from authgate.state import generation_of
 
 __all__ = ["load_active_user", "packer_for_model", "revocation_value"]
@@ -92,7 +92,7 @@ on_reload(_user_model.cache_clear)
 def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
     """The active user whose ``field`` is ``value``, with its revocation state: one query.
 
-    The query is compiled once (:mod:`authgate.fastquery`); a value the field cannot hold
+    The query is compiled once (:mod:`authgate._speed.fastquery`); a value the field cannot hold
     (a garbled id) is simply "no such user".
     """
     model = _user_model()

@@ -72,10 +72,10 @@ SESAME_MAX_AGE = 3600
 
 AUTHGATE = {
     "BACKENDS": [
-        "authgate.backends.tokens.TokenBackend",
-        "authgate.backends.scoped.ScopedTokenBackend",
-        "authgate.backends.links.LinkBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.tokens.backend.TokenBackend",
+        "authgate.schemes.scoped.backend.ScopedTokenBackend",
+        "authgate.schemes.links.backend.LinkBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     "LOGIN_LIMIT_RATE": None,
     "LINK_MAX_AGE": 3600,

@@ -45,7 +45,7 @@ def test_0005_keeps_digests_unique_and_rows_intact(user):
     """Migrating back to 0004 and forward again keeps every row and the uniqueness."""
     from django.db import IntegrityError
 
-    from authgate.tokens import issue
+    from authgate.schemes.tokens.service import issue
 
     row, _plaintext = issue(user)
     executor = MigrationExecutor(connection)

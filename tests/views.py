@@ -6,7 +6,7 @@ from django.views import View
 from authgate.decorators import AuthRequiredMixin, auth_required, authenticate_with
 
 
-@authenticate_with("authgate.backends.basic.BasicBackend")
+@authenticate_with("authgate.schemes.basic.BasicBackend")
 @auth_required
 def basic_only(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"user": request.user.get_username(), "scheme": request.auth.scheme})

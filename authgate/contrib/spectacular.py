@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from authgate.extras import MissingExtra
 
-from authgate.backends.base import Backend
+try:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError as exc:
+    raise MissingExtra(__name__, "spectacular", "drf-spectacular", exc) from exc
+
+from authgate.backend import Backend
 from authgate.chain import backends_for_view, load_backends
 from authgate.contrib.openapi import security_schemes
 

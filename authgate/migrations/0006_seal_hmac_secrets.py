@@ -2,7 +2,7 @@
 
 Until now the shared secret of an HMAC signature key sat in the database as base64, so a
 copy of the database was enough to sign as its client. See
-:mod:`authgate.httpsig.sealing`; reversing opens them again.
+:mod:`authgate.schemes.httpsig.protocol.sealing`; reversing opens them again.
 """
 
 from typing import Any
@@ -19,7 +19,7 @@ def _hmac_keys(apps: Any) -> Any:
 
 def _sealing() -> Any:
     try:
-        from authgate.httpsig import sealing
+        from authgate.schemes.httpsig.protocol import sealing
     except ImportError as exc:  # the [httpsig] extra is not installed
         raise RuntimeError(
             f"HMAC signature keys exist: install authgate[httpsig] to seal their secrets ({exc})."
@@ -31,7 +31,7 @@ def seal_secrets(apps: Any, schema_editor: Any) -> None:
     keys = [key for key in _hmac_keys(apps) if not key.secret.startswith("agenc1_")]
     if not keys:
         return
-    from authgate.keys import keyring
+    from authgate.signing import keyring
 
     sealing, ring = _sealing(), keyring()
     for key in keys:
@@ -43,7 +43,7 @@ def open_secrets(apps: Any, schema_editor: Any) -> None:
     keys = [key for key in _hmac_keys(apps) if key.secret.startswith("agenc1_")]
     if not keys:
         return
-    from authgate.keys import keyring
+    from authgate.signing import keyring
 
     sealing, ring = _sealing(), keyring()
     for key in keys:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from authgate.signature_keys import backend_enabled
+from authgate.schemes.httpsig.service import backend_enabled
 
 register = template.Library()
 

@@ -78,7 +78,18 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "demo.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "demo.sqlite3",
+            # Concurrent writers made sane (docs/tokens.md#sqlite): WAL, so readers and the
+            # one writer do not wait for each other; a busy timeout instead of "database is
+            # locked"; transactions that take the write lock when they begin.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
     }
 
 if os.environ.get("REDIS_URL"):
@@ -104,18 +115,18 @@ LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.backends.links.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 AUTHGATE = {
     "BACKENDS": [
-        "authgate.backends.session.SessionBackend",
-        "authgate.backends.tokens.TokenBackend",
-        "authgate.backends.scoped.ScopedTokenBackend",
-        "authgate.backends.links.LinkBackend",
+        "authgate.schemes.session.SessionBackend",
+        "authgate.schemes.tokens.backend.TokenBackend",
+        "authgate.schemes.scoped.backend.ScopedTokenBackend",
+        "authgate.schemes.links.backend.LinkBackend",
         # RFC 9421 signed requests (keys registered on /auth/keys/; docs/httpsig.md).
-        "authgate.backends.httpsig.HTTPSignatureBackend",
-        "authgate.backends.basic.BasicBackend",
+        "authgate.schemes.httpsig.backend.HTTPSignatureBackend",
+        "authgate.schemes.basic.BasicBackend",
     ],
     # Magic links: valid for 15 minutes, once (`manage.py authgate link alice`).
     "LINK_MAX_AGE": 15 * 60,

@@ -1,6 +1,6 @@
 """A demo-only backend showing djblets' opt-in ``login_with_credentials`` behaviour."""
 
-from authgate.backends.basic import BasicBackend
+from authgate.schemes.basic import BasicBackend
 
 
 class SessionStartingBasicBackend(BasicBackend):

@@ -1,9 +1,9 @@
-"""A page a magic link opens for one note only (``authgate.links.decorators.authenticate``)."""
+"""A page a magic link opens for one note only (``authgate.schemes.links.decorators``)."""
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_http_methods
 
-from authgate.links.decorators import authenticate
+from authgate.schemes.links.decorators import authenticate
 
 from .models import Note
 

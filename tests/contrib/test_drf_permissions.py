@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
-from authgate import scoped
 from authgate.contrib.drf import (
     AuthgateAuthentication,
     BasicAuthentication,
@@ -24,7 +23,8 @@ from authgate.contrib.drf import (
     TokenRateThrottle,
     credential_key,
 )
-from authgate.tokens import issue
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens.service import issue
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +75,11 @@ def make_view(*, authentication=None, permissions=(IsAuthenticated,), **attrs):
 @pytest.mark.parametrize(
     ("cls", "path"),
     [
-        (SessionAuthentication, "authgate.backends.session.SessionBackend"),
-        (BasicAuthentication, "authgate.backends.basic.BasicBackend"),
-        (TokenAuthentication, "authgate.backends.tokens.TokenBackend"),
-        (ScopedTokenAuthentication, "authgate.backends.scoped.ScopedTokenBackend"),
-        (LinkAuthentication, "authgate.backends.links.LinkBackend"),
+        (SessionAuthentication, "authgate.schemes.session.SessionBackend"),
+        (BasicAuthentication, "authgate.schemes.basic.BasicBackend"),
+        (TokenAuthentication, "authgate.schemes.tokens.backend.TokenBackend"),
+        (ScopedTokenAuthentication, "authgate.schemes.scoped.backend.ScopedTokenBackend"),
+        (LinkAuthentication, "authgate.schemes.links.backend.LinkBackend"),
     ],
 )
 def test_per_scheme_classes_name_one_backend(cls, path):
@@ -210,8 +210,8 @@ def test_token_policy_allows_checks_the_fetched_object(api, user):
 
 
 def test_token_policy_allows_object_level_directly(user):
-    from authgate.backends.tokens import restrictions_for
     from authgate.identity import Identity
+    from authgate.schemes.tokens.backend import restrictions_for
 
     row = issue(
         user,
@@ -261,8 +261,8 @@ def test_throttle_counts_each_token_separately(user):
 
 
 def test_credential_keys_are_per_credential_and_not_secret(user, read_token):
-    from authgate.backends.tokens import TokenBackend
     from authgate.chain import authenticate
+    from authgate.schemes.tokens.backend import TokenBackend
 
     request = factory.get("/", **bearer(read_token))
     identity = authenticate(request, [TokenBackend()])
@@ -270,7 +270,7 @@ def test_credential_keys_are_per_credential_and_not_secret(user, read_token):
     assert key == f"token:{identity.credential.pk}"
     assert read_token not in key
     token = scoped.issue(user, {"GET": ["/"]})
-    from authgate.backends.scoped import ScopedTokenBackend
+    from authgate.schemes.scoped.backend import ScopedTokenBackend
 
     request = factory.get("/", HTTP_AUTHORIZATION=f"TmpToken {token}")
     scoped_key = credential_key(authenticate(request, [ScopedTokenBackend()]))

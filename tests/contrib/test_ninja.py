@@ -10,7 +10,6 @@ from django.test import AsyncClient, Client
 from django.urls import include, path
 from openapi_spec_validator import validate
 
-from authgate import scoped
 from authgate.contrib.ninja import (
     AsyncAuthgateAuth,
     AsyncTokenAuth,
@@ -22,7 +21,8 @@ from authgate.contrib.ninja import (
     SessionAuth,
     TokenAuth,
 )
-from authgate.tokens import issue
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens.service import issue
 
 BASIC = "Basic " + base64.b64encode(b"alice:correct horse").decode()
 
@@ -79,7 +79,7 @@ def test_notes_scopes(client, user, read_token):
 
 
 def test_notes_refuse_a_link_and_a_bad_token(client, user):
-    from authgate import links
+    from authgate.schemes.links import service as links
 
     token = links.get_token(user)
     response = client.get(f"/api/ninja/notes/?sesame={token}")
@@ -181,7 +181,7 @@ def test_per_scheme_backends():
     assert [type(b).__name__ for b in LinkAuth().get_backends()] == ["LinkBackend"]
     assert [
         b.scheme
-        for b in AuthgateAuth(backends=["authgate.backends.basic.BasicBackend"]).get_backends()
+        for b in AuthgateAuth(backends=["authgate.schemes.basic.BasicBackend"]).get_backends()
     ] == ["Basic"]
 
 

@@ -61,7 +61,12 @@ def payload_of(token: str) -> dict[str, Any]:
     return result
 
 
-def forge(payload: bytes, *, keyring: KeyRing = RING, namespace: str = "authgate.scoped.v1") -> str:
+def forge(
+    payload: bytes,
+    *,
+    keyring: KeyRing = RING,
+    namespace: str = "authgate.scoped.v1",
+) -> str:
     """A token around ``payload``, signed exactly as the format documents."""
     unsigned = "ags1_" + b64url_encode(payload)
     signature = keyring.sign(namespace=namespace, message=unsigned.encode("ascii"), size=16)

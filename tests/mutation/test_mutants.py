@@ -14,7 +14,7 @@ import pytest
 
 from tests.mutation.mutants import apply, mutants_of
 from tests.mutation.regex import regex_mutations
-from tests.mutation.run import CORE, EQUIVALENTS, TARGETS, TESTS
+from tests.mutation.run import CORE, EQUIVALENTS, NOT_COVERED, TARGETS, TESTS
 
 MODULES = sorted(p for p in CORE.glob("*.py") if p.stem != "__init__")
 
@@ -108,7 +108,8 @@ def test_every_listed_equivalent_names_a_mutant_of_a_known_module() -> None:
 
 
 def test_every_core_module_has_tests_and_the_targets_of_issue_25() -> None:
-    assert set(TESTS) == {p.stem for p in MODULES}
+    assert set(TESTS) | set(NOT_COVERED) == {p.stem for p in MODULES}
+    assert not set(TESTS) & set(NOT_COVERED)
     for files in TESTS.values():
         assert all((CORE.parents[1] / f).exists() for f in files)
     assert TARGETS == {"paths": 97, "headers": 90, "opaque": 90, "policy": 90, "keyring": 90}

@@ -20,8 +20,10 @@ import pytest
 from django.db import OperationalError, connections
 from django.test import override_settings
 
-from authgate import links, scoped, tokens
 from authgate.models import TokenEvent
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens import service as tokens
 from tests.reliability.conftest import WHOAMI, authgate_settings, client, count, outcome
 
 pytestmark = pytest.mark.django_db

@@ -30,7 +30,9 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authgate import links, scoped, tokens
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens import service as tokens
 from tests.reliability.conftest import WHOAMI, authgate_settings, client, count, outcome
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Races on PostgreSQL: threads released together by a barrier, each with its own connection.
 
 Already covered elsewhere, not repeated here: ``max_uses=1`` over HTTP and the per-user
-limit through ``issue()`` (tests/test_tokens.py), ``consume_once`` and concurrent
+limit through ``issue()`` (tests/schemes/tokens/test_service.py), ``consume_once`` and concurrent
 generation bumps (tests/test_state.py). Added here:
 
 * a one-time magic link used by many requests at once succeeds exactly once;
@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from authgate import links, scoped, tokens
-from authgate.backends import tokens as token_backend
 from authgate.models import APIToken
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens import backend as token_backend
+from authgate.schemes.tokens import service as tokens
 from tests.reliability.conftest import authgate_settings, count, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -20,7 +20,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from authgate import links, scoped, signature_keys, tokens
+from authgate.schemes.httpsig import service as signature_keys
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens import service as tokens
 from tests.reliability.conftest import authgate_settings, client, count
 from tests.reliability.leakcheck import LeakCheck
 

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from authgate import links, scoped, tokens
 from authgate.core.encoding import b64url_decode, b64url_encode
+from authgate.schemes.links import service as links
+from authgate.schemes.scoped import service as scoped
+from authgate.schemes.tokens import service as tokens
 from tests.reliability.conftest import WHOAMI, client, count, outcome
 
 pytestmark = pytest.mark.django_db

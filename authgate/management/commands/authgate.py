@@ -1,28 +1,30 @@
 """``manage.py authgate <subcommand>``: token lifecycle from the command line.
 
-Each feature contributes subcommands from a module in ``authgate.management.subcommands``
-that defines ``SUBCOMMANDS``: a list of :class:`~authgate.management.subcommands.base.Subcommand`.
+Each credential kind contributes subcommands from its ``commands`` module, which defines
+``SUBCOMMANDS``: a list of :class:`~authgate.management.base.Subcommand`. They are listed
+explicitly below.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from authgate.management import subcommands
+from authgate.schemes.httpsig import commands as httpsig_commands
+from authgate.schemes.links import commands as links_commands
+from authgate.schemes.scoped import commands as scoped_commands
+from authgate.schemes.tokens import commands as tokens_commands
 
 __all__ = ["Command"]
 
 
+#: The modules whose ``SUBCOMMANDS`` make up ``manage.py authgate``.
+SUBCOMMAND_MODULES = (tokens_commands, scoped_commands, links_commands, httpsig_commands)
+
+
 def _discover() -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for module_info in pkgutil.iter_modules(subcommands.__path__):
-        module = importlib.import_module(f"{subcommands.__name__}.{module_info.name}")
-        for subcommand in getattr(module, "SUBCOMMANDS", ()):
-            found[subcommand.name] = subcommand
+    found = {sub.name: sub for module in SUBCOMMAND_MODULES for sub in module.SUBCOMMANDS}
     return dict(sorted(found.items()))
 
 

@@ -1,0 +1,1 @@
+"""Hot-path tricks (compiled lookups, rows kept per process), each with a plain fallback."""

@@ -1,1 +1,0 @@
-"""Authentication backends: one module per scheme, each a ``Backend`` (see ``base``)."""

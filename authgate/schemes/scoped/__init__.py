@@ -1,0 +1,1 @@
+"""Signed temporary scoped tokens: stateless, short-lived, limited to methods + endpoints."""

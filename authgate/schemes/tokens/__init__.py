@@ -1,0 +1,1 @@
+"""API tokens: opaque ``agt_…`` secrets stored as a digest, with policy, expiry, revocation."""

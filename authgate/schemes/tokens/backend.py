@@ -1,0 +1,468 @@
+"""API tokens: ``Authorization: Bearer <token>`` (RFC 6750) or ``Token <token>`` (DRF, djblets).
+
+The request path, in order, and what it costs:
+
+1. the header keyword (``TOKEN_KEYWORDS``, case-insensitive) says the token is ours;
+2. :func:`authgate.core.opaque.is_valid` checks the prefix, length, alphabet and CRC32
+   checksum — garbage and typos are refused here with **no database query**;
+3. :func:`lookup` runs **one** indexed query: the row by digest, joined with its user;
+4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
+   CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
+   (a conditional UPDATE, so a one-time token works exactly once across workers);
+5. ``last_used`` is noted in memory and written in batches, off the request path
+   (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
+   per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
+
+The token's djblets policy and scopes compile (cached) into one ``Policy`` that the chain
+enforces on every request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import hmac
+import ipaddress
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib import auth
+from django.core.cache import caches
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from authgate import audit
+from authgate._speed.fastquery import CompiledLookup, field_preparer
+from authgate._speed.local_rows import local_rows
+from authgate.audit import TokenEvent
+from authgate.backend import (
+    AuthorizationHeaderBackend,
+    Credentials,
+    bearer_challenge,
+    get_authorization,
+    openapi_header_scheme,
+    openapi_query_scheme,
+    openapi_scheme_name,
+)
+from authgate.clientip import client_ip
+from authgate.conf import chain_settings, on_reload
+from authgate.core import opaque
+from authgate.core.policy import Policy, compile_djblets
+from authgate.errors import (
+    EXPIRED_TOKEN,
+    INVALID_TOKEN,
+    PERMISSION_DENIED,
+    REVOKED_TOKEN,
+    AuthenticationFailed,
+    AuthgateError,
+    PermissionDenied,
+)
+from authgate.identity import Identity
+from authgate.schemes.tokens import usage
+from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
+from authgate.schemes.tokens.settings import TokenSettings, token_settings
+from authgate.signals import token_expired_use
+
+__all__ = [
+    "DEPRECATED_HEADER",
+    "DRF_KEY_RE",
+    "SESSION_KIND",
+    "TokenBackend",
+    "check_token",
+    "lookup",
+    "restrictions_for",
+    "restore_from_session",
+]
+
+logger = logging.getLogger(__name__)
+
+#: djblets' header for tokens of a deprecated format (imported DRF keys).
+DEPRECATED_HEADER = "X-API-Token-Deprecated"
+#: A ``rest_framework.authtoken`` key: 40 lowercase hex characters (no checksum).
+DRF_KEY_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
+#: The ``kind`` under which a token-started session remembers its token.
+SESSION_KIND = "api_token"
+
+
+def _format_date(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
+
+
+# --- the one query ----------------------------------------------------------------------
+
+
+@functools.cache
+def _compiled_lookup() -> CompiledLookup:
+    # ``digest`` is unique: no ORDER BY (PostgreSQL would plan and run a sort of one row).
+    return CompiledLookup(
+        lambda value: APIToken.objects.select_related("user").filter(digest=value).order_by(),
+        samples=("0" * 64, "1" * 64),
+        prepare=field_preparer(APIToken, "digest"),
+        model=APIToken,
+    )
+
+
+def lookup(token_digest: str) -> APIToken | None:
+    """The token row with this digest, its user loaded: one indexed query (or a cache hit).
+
+    The SQL is built once per database alias and thread (:mod:`authgate._speed.fastquery`). With
+    ``TOKEN_CACHE_TIMEOUT`` rows of unlimited tokens are cached; revoking, rotating and
+    saving the user drop them. A cache error falls back to the database, the source of truth.
+    With ``TOKEN_LOCAL_CACHE_SIZE`` too, rows are first kept in the process
+    (:mod:`authgate._speed.local_rows`), whenever its invalidation channel is confirmed.
+    """
+    timeout = token_settings().cache_timeout
+    local = local_rows()
+    if local is not None:
+        generation = local.sync()
+        if generation is not None:  # the process's copies are trustworthy right now
+            kept = local.get(token_digest)
+            if kept is not None:
+                return kept.build()
+            fetched = _compiled_lookup().fetch(token_digest)
+            if fetched is None:
+                return None
+            token = fetched.build()
+            if token.max_uses is None:  # a use count must be read from the database
+                local.put(token_digest, fetched, generation)
+            return token
+    cached = None
+    if timeout:
+        try:
+            cached = caches[chain_settings().cache].get(cache_key(token_digest))
+        except Exception:  # the cache client's errors vary; the database still answers
+            cached = None
+        if cached is not None and cached != INVALIDATED:
+            return cached  # type: ignore[no-any-return]
+    token = _compiled_lookup().get(token_digest)
+    if timeout and token is not None and token.max_uses is None and cached is None:
+        _cache(token)
+    return token  # type: ignore[no-any-return]
+
+
+def _cache(token: APIToken, *, refresh: bool = False) -> None:
+    """Cache a row read from the database: only into an empty slot (``add``), so a row read
+    before a revocation can never replace :data:`~authgate.schemes.tokens.service.INVALIDATED`."""
+    # Caching is an optimisation only: a failing cache must not fail the request.
+    with contextlib.suppress(Exception):
+        cache = caches[chain_settings().cache]
+        key = cache_key(token.digest)
+        timeout = token_settings().cache_timeout
+        if refresh and cache.get(key) != INVALIDATED:
+            cache.set(key, token, timeout)
+        else:
+            cache.add(key, token, timeout)
+
+
+# --- restrictions -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_policy(scopes: tuple[str, ...]) -> Policy:
+    return Policy.from_scopes(scopes)
+
+
+def _compile_restrictions(policy_data: Any, scopes: Any) -> Policy | None:
+    policy = compile_djblets(policy_data or None)
+    if scopes is not None:
+        policy = policy & _scope_policy(tuple(scopes))
+    return None if policy.is_unrestricted else policy
+
+
+#: Compiled restrictions per token id: ``(policy, scopes, compiled)``, the first two as
+#: compiled. An entry is used only while the row still holds equal values, so an edit in
+#: the admin takes effect on the next request; JSON values compare exactly here (a valid
+#: policy and scope list hold only strings, lists and objects). Bounded: oldest out first.
+_restrictions: dict[Any, tuple[Any, Any, Policy | None]] = {}
+_RESTRICTIONS_MAX = 4096
+_restrictions_lock = threading.Lock()
+
+
+def restrictions_for(token: APIToken) -> Policy | None:
+    """The token's policy and scopes as one compiled ``Policy`` (``None``: full rights).
+
+    Compiled once per token and content of its policy and scopes (a bounded cache): the
+    per-request cost is two comparisons, not a canonical JSON dump and an intersection.
+    """
+    policy_data, scopes = token.policy, token.scopes
+    if not policy_data and scopes is None:
+        return None
+    entry = _restrictions.get(token.pk)
+    if entry is not None and entry[0] == policy_data and entry[1] == scopes:
+        return entry[2]
+    compiled = _compile_restrictions(policy_data, scopes)
+    with _restrictions_lock:
+        while len(_restrictions) >= _RESTRICTIONS_MAX:
+            del _restrictions[next(iter(_restrictions))]
+        _restrictions[token.pk] = (copy.deepcopy(policy_data), copy.deepcopy(scopes), compiled)
+    return compiled
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(allowed: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(ipaddress.ip_network(value, strict=False) for value in allowed)
+
+
+def _ip_allowed(allowed: Iterable[str], ip: str) -> bool:
+    if not ip:
+        return False  # an allowlist cannot be satisfied by an unknown address: fail closed
+    address = ipaddress.ip_address(ip)
+    return any(address in network for network in _networks(tuple(allowed)))
+
+
+on_reload(_compiled_lookup.cache_clear)
+on_reload(_restrictions.clear)
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def _note_failure(token: APIToken, kind: str, request: HttpRequest | None, **detail: Any) -> None:
+    """Audit a refused use of a known token, at most once per token, kind and interval.
+
+    A leaked, revoked token may be replayed in a loop; the trail needs the first sighting,
+    not a database write per attempt. The cache de-duplicates; if it is down, skip.
+    """
+    interval = max(1, int(token_settings().last_used_interval.total_seconds()))
+    try:
+        if not caches[chain_settings().cache].add(
+            f"authgate:apitoken-fail:{token.pk}:{kind}", 1, interval
+        ):
+            return
+    except Exception:
+        logger.warning("Cache unavailable: not auditing a refused API token use")
+        return
+    audit.record(
+        kind,
+        credential_kind=CREDENTIAL_KIND,
+        credential_id=token.display_prefix,
+        user=token.user,
+        request=request,
+        token_id=token.pk,
+        **detail,
+    )
+
+
+def check_token(
+    token: APIToken,
+    request: HttpRequest | None,
+    *,
+    now: datetime | None = None,
+    for_session: bool = False,
+) -> None:
+    """Refuse a token that is revoked, expired, used up, of an inactive user or out of its
+    IP allowlist; used for the header and for a token-started session alike (a session
+    started by a limited token is not a further use of it)."""
+    now = now or timezone.now()
+    if token.is_revoked(now):
+        _note_failure(token, TokenEvent.Kind.FAILED, request, reason="revoked")
+        detail = (
+            _("This API token became invalid on %(date)s: %(reason)s")
+            if token.revoked_reason
+            else _("This API token became invalid on %(date)s.")
+        )
+        raise AuthenticationFailed(
+            REVOKED_TOKEN,
+            detail % {"date": _format_date(token.revoked_at), "reason": token.revoked_reason},
+        )
+    if token.is_expired(now):
+        _note_failure(token, TokenEvent.Kind.EXPIRED_USE, request)
+        token_expired_use.send(sender=APIToken, token=token, request=request)
+        raise AuthenticationFailed(
+            EXPIRED_TOKEN,
+            _("This API token expired on %(date)s.") % {"date": _format_date(token.expires)},
+        )
+    if not token.user.is_active:
+        raise AuthenticationFailed(INVALID_TOKEN, _("User inactive or deleted."))
+    if token.is_used_up() and not for_session:
+        raise AuthenticationFailed(
+            INVALID_TOKEN, _("This API token has been used the maximum number of times.")
+        )
+    if token.allowed_ips and not _ip_allowed(
+        token.allowed_ips, client_ip(request) if request is not None else ""
+    ):
+        _note_failure(token, TokenEvent.Kind.FAILED, request, reason="ip_not_allowed")
+        raise PermissionDenied(
+            PERMISSION_DENIED, _("This API token may not be used from your IP address.")
+        )
+
+
+def _consume_use(token: APIToken) -> None:
+    """Count one use of a limited token; the database decides who gets the last one."""
+    updated = APIToken.objects.filter(pk=token.pk, use_count__lt=F("max_uses")).update(
+        use_count=F("use_count") + 1
+    )
+    if not updated:
+        raise AuthenticationFailed(
+            INVALID_TOKEN, _("This API token has been used the maximum number of times.")
+        )
+    token.use_count += 1
+
+
+def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
+    """Record ``last_used`` (and the client IP): buffered, or written at most once per
+    interval when uses are written through."""
+    if usage.record(token, request, now):  # written by the flush, off this path
+        return
+    interval = token_settings().last_used_interval
+    if token.last_used is not None and token.last_used > now - interval:
+        return
+    ip = client_ip(request) or None
+    # Conditional: of many workers seeing a stale last_used, one writes.
+    updated = (
+        APIToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used__isnull=True) | Q(last_used__lte=now - interval))
+        .update(last_used=now, last_used_ip=ip)
+    )
+    if updated and ip and token.last_used_ip and ip != token.last_used_ip:
+        audit.record(
+            TokenEvent.Kind.USED_NEW_IP,
+            credential_kind=CREDENTIAL_KIND,
+            credential_id=token.display_prefix,
+            user=token.user,
+            request=request,
+            token_id=token.pk,
+            previous_ip=token.last_used_ip,
+        )
+    token.last_used, token.last_used_ip = now, ip
+    local = local_rows()
+    if local is not None:  # this process's copy is stale now: the next use reads the row
+        local.drop(token.digest)
+    if token_settings().cache_timeout and token.max_uses is None:
+        # So cache hits do not retry the UPDATE until the interval passes.
+        _cache(token, refresh=True)
+
+
+def _identity(token: APIToken) -> Identity:
+    # Positional (user, scheme, credential, restrictions, expires_at, response_headers):
+    # keyword arguments cost a third of the construction, on every request.
+    return Identity(
+        token.user,
+        "token",
+        token,
+        restrictions_for(token),
+        token.expires,
+        (
+            {DEPRECATED_HEADER: _("This API token uses a deprecated format. Issue a new one.")}
+            if token.is_deprecated_format
+            else {}
+        ),
+    )
+
+
+# --- the backend ------------------------------------------------------------------------
+
+
+class TokenBackend(AuthorizationHeaderBackend):
+    """Opaque API tokens from the ``Authorization`` header (or an opt-in query parameter)."""
+
+    scheme = "Bearer"
+    settings_section = TokenSettings
+
+    @property  # type: ignore[override]
+    def login_with_credentials(self) -> bool:  # type: ignore[override]
+        return token_settings().start_session
+
+    def get_keywords(self) -> tuple[str, ...]:
+        return token_settings().keywords
+
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
+        return bearer_challenge(self.get_keywords()[0], error)
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``bearerAuth`` (http bearer) for ``Bearer``, an apiKey header scheme for each
+        other keyword (``tokenAuth``), and ``tokenQuery`` when ``TOKEN_QUERY_PARAM`` is set."""
+        found: dict[str, dict[str, Any]] = {}
+        for keyword in self.get_keywords():
+            if keyword.lower() == "bearer":
+                found["bearerAuth"] = {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`agt_…`), RFC 6750.",
+                }
+            else:
+                found[openapi_scheme_name(keyword)] = openapi_header_scheme(
+                    keyword, "An API token (`agt_…`)."
+                )
+        param = token_settings().query_param
+        if param:
+            found["tokenQuery"] = openapi_query_scheme(param, "An API token in the URL.")
+        return found
+
+    def get_credentials(self, request: HttpRequest) -> Credentials | None:
+        credentials = super().get_credentials(request)
+        if credentials is not None:
+            return credentials  # the header's (the common case: no second settings read)
+        param = token_settings().query_param
+        if param and get_authorization(request) is None:
+            value = request.GET.get(param)
+            if value:
+                return {"token": value, "keyword": "query"}
+        return None
+
+    def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
+        return {"token": token, "keyword": keyword}
+
+    def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
+        presented = credentials["token"]
+        token_format = APIToken.Format.OPAQUE
+        config = token_settings()
+        if not opaque.is_valid(presented, prefixes=(config.prefix,)):
+            if not (config.accept_drf_keys and DRF_KEY_RE.fullmatch(presented)):
+                # Malformed or a bad checksum: refused before any database work.
+                raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
+            token_format = APIToken.Format.DRF
+        token_digest = opaque.digest(presented)
+        token = lookup(token_digest)
+        if (
+            token is None
+            or token.token_format != token_format
+            or not hmac.compare_digest(token.digest, token_digest)
+        ):
+            raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
+        now = timezone.now()
+        check_token(token, request, now=now)
+        if token.max_uses is not None:
+            _consume_use(token)
+        _touch(token, request, now)
+        return _identity(token)
+
+    def start_session(self, request: HttpRequest, identity: Identity) -> None:
+        """Log in, and remember the token so its restrictions follow the session."""
+        from authgate.schemes.session import SESSION_CREDENTIAL_KEY, remember_credential
+
+        session = getattr(request, "session", None)
+        if session is None:
+            return
+        user = identity.user
+        stored = {"kind": SESSION_KIND, "id": identity.credential.pk}
+        if (
+            session.get(auth.SESSION_KEY) == user._meta.pk.value_to_string(user)
+            and session.get(SESSION_CREDENTIAL_KEY) == stored
+        ):
+            return  # this token's session already: no new login (and no session write)
+        super().start_session(request, identity)
+        remember_credential(request, SESSION_KIND, identity.credential.pk)
+
+
+def restore_from_session(request: HttpRequest, identity: Identity, token_id: Any) -> Identity:
+    """For a session started by a token: the token's identity if it is still valid.
+
+    djblets keeps the policy of the token that started a session but never re-checks the
+    token; here a revoked or expired token ends the session's rights with it.
+    """
+    token = APIToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is None or token.user_id != identity.user.pk:
+        raise AuthenticationFailed(
+            REVOKED_TOKEN, _("The API token that started this session no longer exists.")
+        )
+    check_token(token, request, for_session=True)
+    return _identity(token)

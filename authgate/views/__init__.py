@@ -1,1 +1,0 @@
-"""authgate's HTTP endpoints, one module per feature (mounted by ``authgate.urls``)."""
