@@ -603,3 +603,15 @@ def test_a_token_without_a_body_is_too_short(
     with caplog.at_level(logging.DEBUG, logger="authgate.core.links_v1"):
         assert read(bare, timestamped=timestamped, one_time=one_time) is None
     assert "too short" in caplog.text
+
+
+@pytest.mark.parametrize("size", [7, 65])
+def test_parse_and_verify_refuse_a_signature_size_outside_8_to_64(size: int) -> None:
+    # Checked by the format itself, before any key-ring call could refuse it for its own reasons.
+    token = make()
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        read(token, signature_size=size)
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        check(read(token), signature_size=size)
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        make(signature_size=size)
