@@ -88,7 +88,7 @@ def test_kat_keyring_fallback_key_verifies_its_known_signature() -> None:
 
 
 def test_kat_keyring_subkey_httpsig_namespace() -> None:
-    # The AES-256-GCM keys of sealed HTTP-signature secrets (authgate.httpsig.sealing).
+    # The AES-256-GCM keys of sealed HTTP-signature secrets (schemes.httpsig.protocol.sealing).
     assert [key.hex() for key in RING.subkeys(namespace="authgate.httpsig.secret.v1")] == [
         "02791d95241d7883c76d74dfba159b9498916b67dd2036ab4ab4bf1429ea18b5",
         "f2eeb284309b49160ede889e90607329b4f2315c7631591337688754d0720671",
