@@ -30,7 +30,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres test-sesame stress chromium node-tools screenshots demo bench bench-server wrk dist clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres test-sesame stress chromium node-tools screenshots demo bench bench-server wrk dist mutate clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -191,6 +191,19 @@ dist: $(STAMP) ## Build the sdist and the wheel into dist/; twine check --strict
 	rm -rf dist
 	$(PY) -m build --outdir dist .
 	$(VENV)/bin/twine check --strict dist/*
+
+# --- mutation testing ----------------------------------------------------------------
+
+# Mutation testing of authgate/core (tests/mutation/, no extra tooling): each mutant runs in
+# its own process forked before anything of authgate is imported (cold caches), against its
+# module's own tests, with a CPU-time timeout. CPU-heavy, so niced and not part of `make
+# test`; MODULES="paths opaque" runs some modules only, MUTATE_JOBS=2 two mutants at once.
+# Fails on a new survivor or a missed score target. Scores and how to triage: CONTRIBUTING.md.
+MODULES     ?=
+MUTATE_JOBS ?= 1
+
+mutate: $(STAMP) ## Mutation testing of authgate/core; test-artifacts/mutation/report.md
+	nice -n 10 $(PY) -m tests.mutation --jobs $(MUTATE_JOBS) $(MODULES)
 
 # --- cleaning ------------------------------------------------------------------------
 
