@@ -19,6 +19,9 @@ class AuthgateConfig(AppConfig):
         # check --deploy: django-sesame settings still read under their old names.
         from authgate.schemes.links import checks as link_checks  # noqa: F401
 
+        # check --database: DRF keys still being created after the import.
+        from authgate.schemes.tokens import legacy_checks  # noqa: F401
+
         connect()
 
         # drf-spectacular finds extensions by import: declare the chain's security schemes.
