@@ -215,8 +215,11 @@ def note_use(token: APIToken, request: HttpRequest | None) -> None:
     with contextlib.suppress(Exception):  # counting is information: never fail the request
         cache = caches[chain_settings().cache]
         key = _uses_key(token)
-        if not cache.add(key, 1, None):
-            cache.incr(key)
+        try:
+            cache.incr(key)  # one round trip in the steady state
+        except ValueError:  # the first counted use
+            if not cache.add(key, 1, None):
+                cache.incr(key)
 
 
 def uses(token: APIToken) -> int | None:
