@@ -176,8 +176,9 @@ class ChainSettings(Section):
     #: The Django cache alias for rate-limit counters (and the token cache, nonces):
     #: authgate.E005 when it is not in CACHES.
     cache: str = setting("CACHE", "default")
-    #: Failed logins allowed per client IP and per username, "<count>/<s|m|h|d>"; None
-    #: disables the limit.
+    #: Password logins allowed per client IP and per username in any sliding period,
+    #: "<count>/<s|m|h|d>", counted before the check (a success gives its count back:
+    #: authgate.ratelimit); None disables the limit.
     login_limit_rate: str | None = setting(
         "LOGIN_LIMIT_RATE",
         "5/m",

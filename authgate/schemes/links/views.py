@@ -161,17 +161,13 @@ class RequestLinkView(View):
         email = request.POST.get("email", "").strip()
         next_url = _safe_next(request, request.POST.get("next", ""))
         limiter = FailureLimiter(self.limiter_namespace, link_settings().request_rate)
-        keys = ("ip:" + client_ip(request), "email:" + email.casefold())
         try:
-            limiter.check(*keys)
+            # Every request counts, sent or not; counted before anything else is done.
+            limiter.attempt("ip:" + client_ip(request), "email:" + email.casefold())
         except RateLimited as exc:
             response = self.render(request, email=email, next=next_url, limited=True, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
-        except ServiceUnavailable:
-            return self.unavailable()
-        try:
-            limiter.record_failure(*keys)  # every request counts, sent or not
         except ServiceUnavailable:
             return self.unavailable()
         try:
