@@ -11,7 +11,7 @@ class AuthgateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from authgate import checks  # noqa: F401  (registers the system checks)
+        from authgate import checks, scope_checks  # noqa: F401  (register the system checks)
 
         # Revoke API tokens on deactivation / password change (see authgate.receivers).
         from authgate.receivers import connect
