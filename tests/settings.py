@@ -108,6 +108,8 @@ AUTHGATE = {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",
     },
+    # Where e-mailed login links point (the test client's host; authgate.W062 without it).
+    "LINK_BASE_URL": "http://testserver",
 }
 
 # Error reports never show a credential (tests/test_leaks.py checks it).

@@ -13,8 +13,10 @@ def ids(**authgate):
 
 def test_default_settings_pass(settings):
     settings.DEBUG = True  # W002 (per-process rate limits) is only for production
-    # The suite's URLconf requires scopes: registered, or authgate.W004 says so.
-    assert ids(SCOPES=django_settings.AUTHGATE["SCOPES"]) == set()
+    # The suite's URLconf requires scopes (registered, or authgate.W004 says so) and mounts
+    # the request-a-link form (a base for its links, or authgate.W062).
+    mounted = {key: django_settings.AUTHGATE[key] for key in ("SCOPES", "LINK_BASE_URL")}
+    assert ids(**mounted) == set()
 
 
 @pytest.mark.parametrize(

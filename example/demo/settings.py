@@ -128,6 +128,9 @@ AUTHGATE = {
     },
     # The curl line on the page that shows a new token (/auth/tokens/new/).
     "TOKEN_PAGES_EXAMPLE_URL": "/api/whoami/",
+    # Where e-mailed login links point, never the port a request's Host names (`make demo`
+    # sets it from PORT).
+    "LINK_BASE_URL": os.environ.get("DEMO_BASE_URL", "http://127.0.0.1:8000"),
 }
 
 REST_FRAMEWORK = {
