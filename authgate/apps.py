@@ -18,6 +18,12 @@ class AuthgateConfig(AppConfig):
 
         connect()
 
+        # Credentials in URLs are masked in the access logs and django.request by default
+        # (AUTHGATE["REDACT_LOGGERS"]; [] opts out).
+        from authgate.log import install_redaction
+
+        install_redaction()
+
         # drf-spectacular finds extensions by import: declare the chain's security schemes.
         from django.apps import apps
 
