@@ -90,7 +90,9 @@ def test_runserver_access_log_masks_credentials(make_user):
     link = links.get_token(alice)
     token = scoped.issue(alice, {"GET": ["/api/"]})
     handler = logging.getLogger("django.server").handlers[0]  # Django's DEFAULT_LOGGING one
-    with runserver() as port, captured(handler) as written:  # type: ignore[arg-type]
+    # The server logs a request after answering it: it stops (its last line written)
+    # before the capture does.
+    with captured(handler) as written, runserver() as port:  # type: ignore[arg-type]
         assert get(port, "/auth/links/login/?" + urlencode({"sesame": link})) == 302
         assert get(port, "/api/notes/?" + urlencode({"TOKEN": token})) == 200
         assert get(port, f"/api/notes/{token}/", Referer=f"/x/?sesame={link}") == 404
