@@ -40,14 +40,23 @@ def send(method: str, url: str, headers: dict[str, str], data: Any = None) -> An
     return getattr(Client(), method)(url, body, content_type="application/json", **headers)
 
 
+def answer(response: Any) -> tuple[int, Any]:
+    """``(status, error code)``; the code is ``None`` for a body that is not an error."""
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        body = None
+    return response.status_code, body.get("error") if isinstance(body, dict) else None
+
+
 @pytest.mark.parametrize("url", [PLAIN, DRF], ids=["plain-view", "drf-viewset"])
 def test_a_read_only_token_cannot_patch_or_delete(url, user, note):
     read = bearer(user, "notes:read")
     assert send("get", url.format(pk=note.pk), read).status_code == 200
     patched = send("patch", url.format(pk=note.pk), read, {"title": "pwned"})
     deleted = send("delete", url.format(pk=note.pk), read)
-    assert (patched.status_code, patched.json()["error"]) == (403, "insufficient_scope")
-    assert (deleted.status_code, deleted.json()["error"]) == (403, "insufficient_scope")
+    assert answer(patched) == (403, "insufficient_scope")
+    assert answer(deleted) == (403, "insufficient_scope")
     note.refresh_from_db()
     assert note.title == "keep me"
 
@@ -61,8 +70,7 @@ def test_an_unnamed_method_is_refused_to_everyone(url, who, user, note):
         "basic": lambda: {"HTTP_AUTHORIZATION": "Basic YWxpY2U6Y29ycmVjdCBob3JzZQ=="},
     }[who]()
     response = send("delete", url.format(pk=note.pk), headers)
-    assert response.status_code == 403
-    assert response.json()["error"] == "insufficient_scope"
+    assert answer(response) == (403, "insufficient_scope")
     assert Note.objects.filter(pk=note.pk).exists()
 
 
@@ -92,8 +100,7 @@ def test_head_and_options_follow_get(user, note):
 
 def test_a_ninja_operation_outside_its_map_is_refused(user, note):
     response = Client().delete(f"/t/maps/ninja/notes/{note.pk}/", **bearer(user, "notes:read"))
-    assert response.status_code == 403
-    assert response.json()["error"] == "insufficient_scope"
+    assert answer(response) == (403, "insufficient_scope")
     assert Note.objects.filter(pk=note.pk).exists()
 
 

@@ -34,7 +34,7 @@ from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.test import Client
 
 from authgate.core.redaction import MASK
-from authgate.log import RedactSecretsFilter, install_redaction
+from authgate.log import RedactSecretsFilter
 from authgate.schemes.links import service as links
 from authgate.schemes.scoped import service as scoped
 from tests.reliability.conftest import authgate_settings
@@ -119,6 +119,8 @@ def test_django_request_warnings_mask_credentials(make_user):
 
 
 def test_the_loggers_come_from_the_setting_and_can_be_opted_out():
+    from authgate.log import install_redaction
+
     names = ("authgate-test.access", "authgate-test.other")
     with authgate_settings(REDACT_LOGGERS=[names[0]]):
         assert install_redaction() == [names[0]]

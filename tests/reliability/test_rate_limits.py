@@ -104,3 +104,23 @@ def test_a_correct_password_does_not_use_up_the_limit(victim, counting):
         assert client.get("/api/whoami/", **basic("victim-correct-horse")).status_code == 200
     wrong = [guess_basic(i) for i in range(LIMIT + 1)]
     assert wrong == [401] * LIMIT + [429]
+
+
+def test_concurrent_link_requests_send_at_most_the_limit(make_user):
+    """Every request to the request-a-link form counts before anything is done: 30 at once
+    for one address e-mail at most LINK_REQUEST_RATE's 5 links."""
+    from django.core import mail
+
+    make_user("victim", "victim-correct-horse", email="victim@example.com")
+    mail.outbox = []
+
+    def ask() -> int:
+        response = Client().post("/auth/links/request/", {"email": "victim@example.com"})
+        response.close()  # as a server does: the link is sent after the page
+        return response.status_code
+
+    statuses = run_in_threads(THREADS, ask)
+    count("races tried")
+    assert statuses.count(200) <= LIMIT
+    assert statuses.count(200) + statuses.count(429) == THREADS
+    assert len(mail.outbox) == statuses.count(200)
