@@ -30,6 +30,7 @@ from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from authgate.schemes.tokens import usage as token_usage
 from tests.reliability.leakcheck import LeakCheck
 
 # CI draws the same examples on every run so a red build can be reproduced; locally each
@@ -72,6 +73,15 @@ def leak_check() -> Iterator[LeakCheck]:
     assert not leaks, f"{len(leaks)} secret(s) leaked, e.g. " + "; ".join(
         f"{leak.secret_kind} in {leak.where}: {leak.excerpt!r}" for leak in leaks[:5]
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_usage_buffer() -> Iterator[None]:
+    """Start and end every test with no buffered token uses (authgate.schemes.tokens.usage): a use
+    recorded in one test is never written into another test's rows."""
+    token_usage.usage_buffer().discard()
+    yield
+    token_usage.usage_buffer().discard()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -110,6 +111,10 @@ AUTHGATE = {
     },
     # Where e-mailed login links point (the test client's host; authgate.W062 without it).
     "LINK_BASE_URL": "http://testserver",
+    # Uses are buffered, as by default, but the suite writes them itself
+    # (authgate.schemes.tokens.usage.flush()): a background write must not land in the middle of
+    # another test. tests/schemes/tokens/test_usage.py runs the thread on its own.
+    "TOKEN_USAGE_FLUSH_INTERVAL": timedelta(hours=1),
 }
 
 # Error reports never show a credential (tests/test_leaks.py checks it).

@@ -25,10 +25,16 @@ import hashlib
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions as drf_exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import BasePermission, OperationHolderMixin
-from rest_framework.throttling import ScopedRateThrottle
+
+from authgate.extras import MissingExtra
+
+try:
+    from rest_framework import exceptions as drf_exceptions
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.permissions import BasePermission, OperationHolderMixin
+    from rest_framework.throttling import ScopedRateThrottle
+except ImportError as exc:
+    raise MissingExtra(__name__, "drf", "Django REST framework", exc) from exc
 
 from authgate.backend import Backend
 from authgate.chain import (

@@ -31,10 +31,16 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
-from ninja.openapi.schema import OpenAPISchema
-from ninja.security.base import AuthBase
+
+from authgate.extras import MissingExtra
+
+try:
+    from ninja import NinjaAPI
+    from ninja.errors import AuthenticationError
+    from ninja.openapi.schema import OpenAPISchema
+    from ninja.security.base import AuthBase
+except ImportError as exc:
+    raise MissingExtra(__name__, "ninja", "Django Ninja", exc) from exc
 
 from authgate.backend import Backend
 from authgate.chain import (

@@ -78,7 +78,18 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "demo.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "demo.sqlite3",
+            # Concurrent writers made sane (docs/tokens.md#sqlite): WAL, so readers and the
+            # one writer do not wait for each other; a busy timeout instead of "database is
+            # locked"; transactions that take the write lock when they begin.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
     }
 
 if os.environ.get("REDIS_URL"):
@@ -128,9 +139,10 @@ AUTHGATE = {
     },
     # The curl line on the page that shows a new token (/auth/tokens/new/).
     "TOKEN_PAGES_EXAMPLE_URL": "/api/whoami/",
-    # Where e-mailed login links point, never the port a request's Host names (`make demo`
-    # sets it from PORT).
-    "LINK_BASE_URL": os.environ.get("DEMO_BASE_URL", "http://127.0.0.1:8000"),
+    # Where e-mailed login links point, never the port a request's Host names: the demo's
+    # address (`make demo` passes its PORT), or DEMO_BASE_URL.
+    "LINK_BASE_URL": os.environ.get("DEMO_BASE_URL")
+    or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}",
 }
 
 REST_FRAMEWORK = {

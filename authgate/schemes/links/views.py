@@ -2,7 +2,9 @@
 
 ``GET /auth/links/login/?sesame=<token>[&next=/path/]`` (:class:`LoginView`, sesame's):
 a valid unscoped link logs the user in with a session and redirects to ``next`` (if it is a
-safe URL on this site) or ``next_page`` (default ``LOGIN_REDIRECT_URL``); a bad one is 403.
+safe URL on this site) or ``next_page`` (default ``LOGIN_REDIRECT_URL``). A link that cannot
+be used (used, expired, revoked, forged, for another scope) gets a page for people, 403:
+what happened, and a button to request a new link (``authgate/pages/link_refused.html``).
 The landing response carries ``Referrer-Policy: no-referrer`` and ``Cache-Control:
 no-store``, and the redirect target never contains the token.
 
@@ -38,7 +40,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.http.request import split_domain_port
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import View
 
@@ -75,6 +77,11 @@ class LoginView(RedirectURLMixin, View):
     next_page: Any = LOGIN_REDIRECT_URL
     #: The chain's LinkBackend leaves this view's link alone.
     authgate_links_view = True
+    #: The page a refused link gets; 403, not 410: the address is not gone (a new link
+    #: lands on it), the credential in it is refused, and a 410 is cacheable by default.
+    refused_template_name = "authgate/pages/link_refused.html"
+    #: Why the link was refused: "expired" or "invalid" (links.LinkRefused.code).
+    refusal = "invalid"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
@@ -87,16 +94,40 @@ class LoginView(RedirectURLMixin, View):
         return response
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        user = links.get_user(
-            request, scope=self.scope, max_age=self.max_age, update_last_login=False
-        )
-        if user is None:
+        # links.get_user(), keeping the reason a link is refused for the page.
+        try:
+            token = links.token_from(request)
+            if token is None:
+                raise links.LinkRefused("invalid", "no link in the URL")
+            user, _credential = links.check_token(token, scope=self.scope, max_age=self.max_age)
+        except links.LinkRefused as exc:
+            logger.debug("Refused link: %s", exc.reason)
+            self.refusal = exc.code
             return self.login_failed()
+        user.backend = links.login_backend_path()
         login(request, user)  # updates the last login date
         return self.login_success()
 
     def login_failed(self) -> HttpResponse:
-        raise PermissionDenied
+        """403, with a page that says why and links to the request-a-link page if mounted."""
+        cfg = link_settings()
+        max_age = cfg.max_age_seconds  # as check_token: the view's applies only with it set
+        if max_age is not None and self.max_age is not None:
+            max_age = links.max_age_seconds(self.max_age)
+        try:
+            request_url = reverse("authgate:links-request")
+        except NoReverseMatch:
+            request_url = None
+        next_url = _safe_next(self.request, self.request.GET.get(self.redirect_field_name, ""))
+        if request_url and next_url:
+            request_url += "?" + urlencode({"next": next_url})
+        context = {
+            "expired": self.refusal == "expired",
+            "max_age_minutes": max_age // 60 if max_age else None,
+            "one_time": cfg.one_time,
+            "request_link_url": request_url,
+        }
+        return render(self.request, self.refused_template_name, context, status=403)
 
     def get_next_page(self) -> StrOrPromise | None:
         if self.next_page is LOGIN_REDIRECT_URL:

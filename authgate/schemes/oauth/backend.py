@@ -35,6 +35,13 @@ from typing import Any, ClassVar
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _lazy
 
+from authgate.extras import MissingExtra
+
+try:  # PyJWT, which authgate.schemes.oauth imports where it verifies a token
+    import jwt  # noqa: F401
+except ImportError as exc:
+    raise MissingExtra(__name__, "oauth", "PyJWT", exc) from exc
+
 from authgate import dpop
 from authgate.backend import (
     AuthorizationHeaderBackend,

@@ -37,7 +37,12 @@ _MAX_PROOF_AGE = timedelta(minutes=5)
 
 def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Nothing unless OAuthBackend is in the chain; then PyJWT, the fields and the rules."""
-    from authgate.schemes.oauth.backend import OAuthBackend
+    try:
+        from authgate.schemes.oauth.backend import OAuthBackend
+    except ImportError:
+        # No PyJWT: a chain naming OAuthBackend cannot import it, which authgate.E002
+        # reports with the extra to install; any other chain has nothing to check here.
+        return []
 
     classes = _chain_classes()
     if not any(issubclass(c, OAuthBackend) for c in classes):

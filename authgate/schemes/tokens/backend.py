@@ -9,8 +9,9 @@ The request path, in order, and what it costs:
 4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
    CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
    (a conditional UPDATE, so a one-time token works exactly once across workers);
-5. ``last_used`` is written at most once per ``TOKEN_LAST_USED_INTERVAL``, by a conditional
-   UPDATE — the only write on the request path of an unlimited token.
+5. ``last_used`` is noted in memory and written in batches, off the request path
+   (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
+   per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
 
 The token's djblets policy and scopes compile (cached) into one ``Policy`` that the chain
 enforces on every request.
@@ -64,6 +65,7 @@ from authgate.errors import (
     PermissionDenied,
 )
 from authgate.identity import Identity
+from authgate.schemes.tokens import usage
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
 from authgate.schemes.tokens.settings import TokenSettings, token_settings
@@ -306,7 +308,10 @@ def _consume_use(token: APIToken) -> None:
 
 
 def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
-    """Record ``last_used`` (and the client IP) at most once per interval."""
+    """Record ``last_used`` (and the client IP): buffered, or written at most once per
+    interval when uses are written through."""
+    if usage.record(token, request, now):  # written by the flush, off this path
+        return
     interval = token_settings().last_used_interval
     if token.last_used is not None and token.last_used > now - interval:
         return

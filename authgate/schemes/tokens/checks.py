@@ -1,4 +1,4 @@
-"""Checks for the API-token settings (``authgate.E020``-``E029``, ``W020``-``W021``).
+"""Checks for the API-token settings (``authgate.E020``-``E031``, ``W020``-``W021``).
 
 Each field is checked by its declaration (:class:`~authgate.schemes.tokens.settings.TokenSettings`);
 the functions here are the rules that span fields or look at the cache.

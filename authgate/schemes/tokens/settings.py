@@ -1,7 +1,7 @@
 """The API-token settings (``TOKEN_*`` and friends), converted once: :func:`token_settings`.
 
 See docs/reference.md#api-tokens for what each one means; system checks ``authgate.E020``
-to ``E029`` and ``W020``/``W021`` (:mod:`authgate.schemes.tokens.checks`).
+to ``E031`` and ``W020``/``W021`` (:mod:`authgate.schemes.tokens.checks`).
 """
 
 from __future__ import annotations
@@ -71,12 +71,33 @@ class TokenSettings(Section):
         "TOKEN_MAX_LIFETIME", timedelta(days=366), _LIFETIME, check="authgate.E022"
     )
     allow_non_expiring: bool = setting("ALLOW_NON_EXPIRING_TOKENS", False, Truthy())
-    #: last_used is written at most once per this interval per token.
+    #: With TOKEN_USAGE_FLUSH_INTERVAL = None: last_used is written at most once per this
+    #: interval per token. Also how often a "used from a new IP" event may repeat.
     last_used_interval: timedelta = setting(
         "TOKEN_LAST_USED_INTERVAL",
         timedelta(minutes=1),
         Duration(numbers=()),
         check="authgate.E024",
+    )
+    #: Uses (last_used, last_used_ip) are kept in each process and written by a background
+    #: thread this often, one statement per flush (authgate.schemes.tokens.usage): no write
+    #: on the request path; a crash loses at most this much. None (or 0): write through on
+    #: the request path (serverless processes, frozen between invocations, may never flush).
+    usage_flush_interval: timedelta | None = setting(
+        "TOKEN_USAGE_FLUSH_INTERVAL",
+        timedelta(seconds=10),
+        Duration(numbers=(), null=True),
+        check="authgate.E030",
+        hint="e.g. timedelta(seconds=10); None writes last_used on the request path.",
+    )
+    #: Tokens a process buffers at most between flushes; reaching it flushes early. While
+    #: full (the database down), uses of further tokens are not recorded.
+    usage_buffer_size: int = setting(
+        "TOKEN_USAGE_BUFFER_SIZE",
+        10_000,
+        Integer(minimum=1),
+        check="authgate.E031",
+        hint="A positive number of tokens, e.g. 10000: the usage buffer must be bounded.",
     )
     #: Live tokens a user may hold; None: no limit.
     max_per_user: int | None = setting(
