@@ -174,3 +174,18 @@ def test_drf_keys_created_after_the_import_are_found(user: Any) -> None:
     Token.objects.filter(user=user).delete()
     Token.objects.create(user=user)  # obtain_auth_token still mounted, say
     assert "authgate.W035" in ids(database=True)
+
+
+def test_the_admin_shows_imported_credentials_and_their_uses(
+    admin_client: Any, legacy_credentials: dict[str, str]
+) -> None:
+    with authgate(**ALL_ON):
+        for _ in range(2):
+            assert get(legacy_credentials["drf"], "Token").status_code == 200
+    row = APIToken.objects.get(token_format="drf")
+    listing = admin_client.get("/admin/authgate/apitoken/", {"token_format__exact": "drf"})
+    assert row.display_prefix in listing.content.decode()
+    assert "imported DRF key (deprecated)" in listing.content.decode()
+    page = admin_client.get(f"/admin/authgate/apitoken/{row.pk}/change/").content.decode()
+    label = page.index("eprecated uses (counted in the cache)")
+    assert '<div class="readonly">2</div>' in page[label : label + 300]

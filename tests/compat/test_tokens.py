@@ -116,24 +116,35 @@ def test_drf_clients_keep_their_keys(make_user: Callable[..., Any]) -> None:
         assert whoami(keys["alice"]).status_code == 401  # the window closed
 
 
-def test_import_drf_tokens_in_every_state_of_the_guide(user: Any) -> None:
+def test_import_drf_tokens_in_every_state_of_the_guide(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.apps import apps
     from rest_framework.authtoken.models import Token
 
-    key = Token.objects.create(user=user).key
+    Token.objects.create(user=user)
     assert "Imported 1" in manage("import-drf-tokens")[0]
     assert "Imported 0" in manage("import-drf-tokens")[0]  # again: nothing twice
-    # The guide's last step: rest_framework.authtoken gone from INSTALLED_APPS, its table
-    # still there: the command reads it.
-    apps_without = [app for app in settings.INSTALLED_APPS if app != "rest_framework.authtoken"]
+    # The guide's last step: rest_framework.authtoken gone from INSTALLED_APPS (as the
+    # app registry answers; its table is still there): the command reads the table.
     Token.objects.create(user=tokens_user(user))
-    with override_settings(INSTALLED_APPS=apps_without):
-        out, _ = manage("import-drf-tokens")
-        assert "Imported 1" in out
-        with pytest.raises(CommandError, match=r"--delete needs rest_framework\.authtoken"):
-            manage("import-drf-tokens", "--delete")
+    installed = apps.is_installed
+    monkeypatch.setattr(
+        apps, "is_installed", lambda name: name != "rest_framework.authtoken" and installed(name)
+    )
+    out, _ = manage("import-drf-tokens")
+    assert "Imported 1" in out
+    with pytest.raises(CommandError, match=r"--delete needs rest_framework\.authtoken"):
+        manage("import-drf-tokens", "--delete")
+    # And once the table is gone too, it says there is nothing left to do.
+    monkeypatch.setattr(
+        "authgate.schemes.tokens.legacy_import._table_rows", lambda table, columns: None
+    )
+    with pytest.raises(CommandError, match="nothing left to import"):
+        manage("import-drf-tokens")
+    monkeypatch.undo()
     assert APIToken.objects.filter(token_format="drf").count() == 2
-    assert key  # the first key was imported once only
-    out, _ = manage("import-drf-tokens", "--expires-in", "30d", "--delete")
+    manage("import-drf-tokens", "--expires-in", "30d", "--delete")
     assert not Token.objects.exists()
 
 

@@ -18,6 +18,9 @@ what the client sends          accepted with               the row's digest
 Two first uses cost more, once. A DRF key created *after* the import (DRF's
 ``obtain_auth_token`` or a ``post_save`` receiver still running) is found in DRF's own
 table (its primary key), imported, and logged as a warning: the next use is one query.
+A lookup at first use rather than a ``post_save`` receiver on DRF's ``Token``: it also
+covers keys made without the signal (``bulk_create``, SQL, another service writing the
+table), costs nothing until such a key is used, and the warning names the moment.
 An api-key key's row holds the key's password hash until it is first used: the hash is
 checked once with the hasher that made it, then replaced by the SHA-256 digest (a
 conditional ``UPDATE``, so two racing first uses agree).
