@@ -69,6 +69,7 @@ decisions = logging.getLogger("sesame")
 
 
 def revocation(user: Any, cfg: LinkSettings) -> bytes:
+    """The user's revocation value for authgate's links under these settings."""
     value = revocation_value(
         user,
         password=cfg.invalidate_on_password_change,
@@ -83,6 +84,7 @@ def revocation(user: Any, cfg: LinkSettings) -> bytes:
 
 
 def key_value(user: Any, cfg: LinkSettings) -> Any:
+    """The value a link names its user by (``LINK_PRIMARY_KEY_FIELD``); the user is saved."""
     field = cfg.primary_key_field
     value = user.pk if field == "pk" else getattr(user, field)
     if value is None:
