@@ -25,7 +25,6 @@ import functools
 import hmac
 import ipaddress
 import logging
-import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -65,7 +64,7 @@ from authgate.errors import (
     PermissionDenied,
 )
 from authgate.identity import Identity
-from authgate.schemes.tokens import usage
+from authgate.schemes.tokens import legacy, usage
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
 from authgate.schemes.tokens.settings import TokenSettings, token_settings
@@ -87,7 +86,7 @@ logger = logging.getLogger(__name__)
 #: djblets' header for tokens of a deprecated format (imported DRF keys).
 DEPRECATED_HEADER = "X-API-Token-Deprecated"
 #: A ``rest_framework.authtoken`` key: 40 lowercase hex characters (no checksum).
-DRF_KEY_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
+DRF_KEY_RE = legacy.DRF_KEY_RE
 #: The ``kind`` under which a token-started session remembers its token.
 SESSION_KIND = "api_token"
 
@@ -372,7 +371,10 @@ class TokenBackend(AuthorizationHeaderBackend):
         return token_settings().start_session
 
     def get_keywords(self) -> tuple[str, ...]:
-        return token_settings().keywords
+        config = token_settings()
+        if config.accept_api_keys:  # djangorestframework-api-key's clients, migrating
+            return (*config.keywords, legacy.API_KEY_KEYWORD)
+        return config.keywords
 
     def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         return bearer_challenge(self.get_keywords()[0], error)
@@ -413,27 +415,40 @@ class TokenBackend(AuthorizationHeaderBackend):
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         presented = credentials["token"]
-        token_format = APIToken.Format.OPAQUE
         config = token_settings()
-        if not opaque.is_valid(presented, prefixes=(config.prefix,)):
-            if not (config.accept_drf_keys and DRF_KEY_RE.fullmatch(presented)):
-                # Malformed or a bad checksum: refused before any database work.
+        if opaque.is_valid(presented, prefixes=(config.prefix,)):
+            token_digest = opaque.digest(presented)
+            token = lookup(token_digest)
+            if (
+                token is None
+                or token.token_format != APIToken.Format.OPAQUE
+                or not hmac.compare_digest(token.digest, token_digest)
+            ):
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
-            token_format = APIToken.Format.DRF
-        token_digest = opaque.digest(presented)
-        token = lookup(token_digest)
-        if (
-            token is None
-            or token.token_format != token_format
-            or not hmac.compare_digest(token.digest, token_digest)
-        ):
-            raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
+        else:
+            # Malformed or a bad checksum, unless a migration accepts another package's
+            # credentials of this shape: refused before any database work.
+            token = self._legacy(presented, credentials["keyword"], config)
         now = timezone.now()
         check_token(token, request, now=now)
         if token.max_uses is not None:
             _consume_use(token)
         _touch(token, request, now)
+        if token.token_format != APIToken.Format.OPAQUE:
+            legacy.note_use(token, request)
         return _identity(token)
+
+    @staticmethod
+    def _legacy(presented: str, keyword: str, config: TokenSettings) -> APIToken:
+        """The imported row of a DRF, knox or api-key credential (:mod:`.legacy`): one
+        indexed query, as for an ``agt_`` token (two on a first use that imports)."""
+        for candidate in legacy.recognise(presented, keyword, config):
+            token = lookup(candidate.digest)
+            if token is None:
+                token = legacy.first_use(candidate, presented)
+            if token is not None and legacy.matches(token, candidate):
+                return token
+        raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
 
     def start_session(self, request: HttpRequest, identity: Identity) -> None:
         """Log in, and remember the token so its restrictions follow the session."""
