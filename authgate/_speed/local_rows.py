@@ -17,6 +17,10 @@ subscription socket and building the instances from the kept row. What makes tha
 * A row is kept at most ``TOKEN_CACHE_TIMEOUT`` seconds, like the Redis entry, and only
   if its values are immutable (each hit builds new instances from it).
 
+A kept row is what :func:`authgate._speed.lookups.row_lookup`'s ``fetch`` returns: the
+database row as the driver returned it, on the fast path; the instances' pickle, on the
+plain one. Either builds new instances on every hit.
+
 The guarantee is Redis's delivery: a worker drops a revoked token's row as soon as the
 publication reaches its socket, which on a local network is within the revoking call's
 own round trip to Redis.
@@ -35,7 +39,7 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from authgate._speed.fastquery import Fetched
+from authgate._speed.lookups import KeptRow
 from authgate.conf import on_reload, settings
 
 __all__ = ["LocalRows", "local_rows", "publish_invalidation"]
@@ -98,7 +102,7 @@ class LocalRows:
         self.size = size
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._rows: dict[str, tuple[float, Fetched]] = {}
+        self._rows: dict[str, tuple[float, KeptRow]] = {}
         #: Digest -> until when it must not be kept again (monotonic seconds).
         self._dropped: dict[str, float] = {}
         #: After more drops than can be remembered: keep nothing until then.
@@ -262,7 +266,7 @@ class LocalRows:
 
     # --- the rows ---------------------------------------------------------------------
 
-    def get(self, digest: str) -> Fetched | None:
+    def get(self, digest: str) -> KeptRow | None:
         """The kept row for ``digest`` (call :meth:`sync` first), if still fresh."""
         entry = self._rows.get(digest)
         if entry is None:
@@ -272,7 +276,7 @@ class LocalRows:
             return None
         return entry[1]
 
-    def put(self, digest: str, fetched: Fetched, generation: int) -> None:
+    def put(self, digest: str, fetched: KeptRow, generation: int) -> None:
         """Keep ``fetched`` unless anything was dropped since ``generation`` was read."""
         if not fetched.immutable():
             return

@@ -21,8 +21,8 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from authgate._speed import local_rows
-from authgate.schemes.tokens import backend as token_backend
 from authgate.schemes.tokens import service as tokens
+from authgate.schemes.tokens.store import token_store
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -71,8 +71,8 @@ def test_a_kept_row_answers_with_no_query_and_no_redis_command(
     with django_assert_num_queries(0):
         assert whoami(plaintext) == 200
     assert seen == []
-    first = token_backend.lookup(token.digest)
-    second = token_backend.lookup(token.digest)
+    first = token_store().lookup(token.digest)
+    second = token_store().lookup(token.digest)
     assert first.pk == second.pk == token.pk
     assert first is not second and first.user is not second.user  # new instances each hit
 
@@ -96,11 +96,11 @@ def test_a_privilege_change_is_seen_by_the_next_lookup(local, make_user):
     user = make_user("alice", "pw", is_staff=True)
     token, plaintext = tokens.issue(user)
     use_until_kept(local, token, plaintext)
-    assert token_backend.lookup(token.digest).user.is_staff
+    assert token_store().lookup(token.digest).user.is_staff
     user.is_staff = False
     user.save()
     assert local.get(token.digest) is None
-    assert not token_backend.lookup(token.digest).user.is_staff
+    assert not token_store().lookup(token.digest).user.is_staff
 
 
 REVOKE_IN_ANOTHER_PROCESS = """
@@ -187,14 +187,14 @@ def test_messages_arriving_together_are_all_applied(local, make_user):
 def test_a_row_read_before_a_drop_is_never_kept_after_it(local, make_user):
     token, _plaintext = tokens.issue(make_user("alice", "pw"))
     generation = local.sync()
-    fetched = token_backend._compiled_lookup().fetch(token.digest)  # read...
+    fetched = token_store().rows.fetch(token.digest)  # read...
     local_rows.publish_invalidation([token.digest])  # ...a change is published...
     local.sync()  # ...and applied by another request
     local.put(token.digest, fetched, generation)  # the stale read arrives last
     assert local.get(token.digest) is None
     # Nor is the dropped token kept by a later read, until the cache timeout has passed.
     later = local.sync()
-    local.put(token.digest, token_backend._compiled_lookup().fetch(token.digest), later)
+    local.put(token.digest, token_store().rows.fetch(token.digest), later)
     assert local.get(token.digest) is None
 
 
@@ -245,11 +245,12 @@ def test_a_stuck_subscription_does_not_hold_requests(local, make_user):
 
 def test_unusable_rows_are_not_kept(local, make_user):
     token, _plaintext = tokens.issue(make_user("alice", "pw"), max_uses=3)
-    assert token_backend.lookup(token.digest).pk == token.pk
+    assert token_store().lookup(token.digest).pk == token.pk
     assert local.get(token.digest) is None  # a use count is always read from the database
-    fetched = token_backend._compiled_lookup().fetch(token.digest)
+    fetched = token_store().rows.fetch(token.digest)
     assert fetched.immutable()
-    assert not fetched._replace(row=(*fetched.row[:-1], [1])).immutable()
+    if token_store().rows.fast:  # a raw row: a mutable value would be shared by every hit
+        assert not fetched._replace(row=(*fetched.row[:-1], [1])).immutable()
 
 
 def test_off_without_the_setting():

@@ -47,8 +47,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import update_last_login as _update_last_login
 from django.utils.module_loading import import_string
 
+from authgate._speed.slots import slot_setters
 from authgate.core.signed import find_format
-from authgate.core.slots import slot_setters
 from authgate.schemes.links.config import LinkConfig, config, max_age_seconds
 from authgate.signing import keyring
 from authgate.state import consume_once
@@ -142,7 +142,7 @@ class LinkCredential:
         issued_at: datetime | None,
         expires_at: datetime | None,
     ) -> None:
-        # One per request authenticated by a link: see authgate.core.slots.
+        # One per request authenticated by a link: see authgate._speed.slots.
         id_, scope_, one_time_, issued_at_, expires_at_ = _CREDENTIAL_SETTERS
         id_(self, id)
         scope_(self, scope)

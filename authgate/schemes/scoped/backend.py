@@ -29,12 +29,8 @@ from typing import Any, ClassVar
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from authgate.backend import (
-    AuthorizationHeaderBackend,
-    Credentials,
-    get_authorization,
-    query_values,
-)
+from authgate._speed.query import query_values
+from authgate.backend import AuthorizationHeaderBackend, Credentials, get_authorization
 from authgate.conf import on_reload, settings
 from authgate.core import headers
 from authgate.core.policy import PolicyError

@@ -5,7 +5,8 @@ The request path, in order, and what it costs:
 1. the header keyword (``TOKEN_KEYWORDS``, case-insensitive) says the token is ours;
 2. :func:`authgate.core.opaque.is_valid` checks the prefix, length, alphabet and CRC32
    checksum — garbage and typos are refused here with **no database query**;
-3. :func:`lookup` runs **one** indexed query: the row by digest, joined with its user;
+3. :meth:`~authgate.schemes.tokens.store.TokenStore.lookup` runs **one** indexed query: the
+   row by digest, joined with its user (or answers from a cache, with none);
 4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
    CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
    (a conditional UPDATE, so a one-time token works exactly once across workers);
@@ -18,7 +19,6 @@ enforces on every request.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import hmac
@@ -38,8 +38,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authgate import audit
-from authgate._speed.fastquery import CompiledLookup, field_preparer
-from authgate._speed.local_rows import local_rows
 from authgate.backend import (
     AuthorizationHeaderBackend,
     Credentials,
@@ -60,7 +58,8 @@ from authgate.errors import (
 )
 from authgate.identity import Identity
 from authgate.models import APIToken, TokenEvent
-from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
+from authgate.schemes.tokens.service import CREDENTIAL_KIND
+from authgate.schemes.tokens.store import token_store
 from authgate.signals import token_expired_use
 
 __all__ = [
@@ -69,7 +68,6 @@ __all__ = [
     "SESSION_KIND",
     "TokenBackend",
     "check_token",
-    "lookup",
     "restrictions_for",
     "restore_from_session",
 ]
@@ -86,71 +84,6 @@ SESSION_KIND = "api_token"
 
 def _format_date(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
-
-
-# --- the one query ----------------------------------------------------------------------
-
-
-@functools.cache
-def _compiled_lookup() -> CompiledLookup:
-    # ``digest`` is unique: no ORDER BY (PostgreSQL would plan and run a sort of one row).
-    return CompiledLookup(
-        lambda value: APIToken.objects.select_related("user").filter(digest=value).order_by(),
-        samples=("0" * 64, "1" * 64),
-        prepare=field_preparer(APIToken, "digest"),
-        model=APIToken,
-    )
-
-
-def lookup(token_digest: str) -> APIToken | None:
-    """The token row with this digest, its user loaded: one indexed query (or a cache hit).
-
-    The SQL is built once per database alias and thread (:mod:`authgate._speed.fastquery`). With
-    ``TOKEN_CACHE_TIMEOUT`` rows of unlimited tokens are cached; revoking, rotating and
-    saving the user drop them. A cache error falls back to the database, the source of truth.
-    With ``TOKEN_LOCAL_CACHE_SIZE`` too, rows are first kept in the process
-    (:mod:`authgate._speed.local_rows`), whenever its invalidation channel is confirmed.
-    """
-    timeout = settings.TOKEN_CACHE_TIMEOUT
-    local = local_rows()
-    if local is not None:
-        generation = local.sync()
-        if generation is not None:  # the process's copies are trustworthy right now
-            kept = local.get(token_digest)
-            if kept is not None:
-                return kept.build()
-            fetched = _compiled_lookup().fetch(token_digest)
-            if fetched is None:
-                return None
-            token = fetched.build()
-            if token.max_uses is None:  # a use count must be read from the database
-                local.put(token_digest, fetched, generation)
-            return token
-    cached = None
-    if timeout:
-        try:
-            cached = caches[settings.CACHE].get(cache_key(token_digest))
-        except Exception:  # the cache client's errors vary; the database still answers
-            cached = None
-        if cached is not None and cached != INVALIDATED:
-            return cached  # type: ignore[no-any-return]
-    token = _compiled_lookup().get(token_digest)
-    if timeout and token is not None and token.max_uses is None and cached is None:
-        _cache(token)
-    return token  # type: ignore[no-any-return]
-
-
-def _cache(token: APIToken, *, refresh: bool = False) -> None:
-    """Cache a row read from the database: only into an empty slot (``add``), so a row read
-    before a revocation can never replace :data:`~authgate.schemes.tokens.service.INVALIDATED`."""
-    # Caching is an optimisation only: a failing cache must not fail the request.
-    with contextlib.suppress(Exception):
-        cache = caches[settings.CACHE]
-        key = cache_key(token.digest)
-        if refresh and cache.get(key) != INVALIDATED:
-            cache.set(key, token, settings.TOKEN_CACHE_TIMEOUT)
-        else:
-            cache.add(key, token, settings.TOKEN_CACHE_TIMEOUT)
 
 
 # --- restrictions -----------------------------------------------------------------------
@@ -209,7 +142,6 @@ def _ip_allowed(allowed: Iterable[str], ip: str) -> bool:
     return any(address in network for network in _networks(tuple(allowed)))
 
 
-on_reload(_compiled_lookup.cache_clear)
 on_reload(_restrictions.clear)
 
 
@@ -319,12 +251,7 @@ def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
             previous_ip=token.last_used_ip,
         )
     token.last_used, token.last_used_ip = now, ip
-    local = local_rows()
-    if local is not None:  # this process's copy is stale now: the next use reads the row
-        local.drop(token.digest)
-    if settings.TOKEN_CACHE_TIMEOUT and token.max_uses is None:
-        # So cache hits do not retry the UPDATE until the interval passes.
-        _cache(token, refresh=True)
+    token_store().written(token)
 
 
 def _identity(token: APIToken) -> Identity:
@@ -383,7 +310,7 @@ class TokenBackend(AuthorizationHeaderBackend):
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
             token_format = APIToken.Format.DRF
         token_digest = opaque.digest(presented)
-        token = lookup(token_digest)
+        token = token_store().lookup(token_digest)
         if (
             token is None
             or token.token_format != token_format

@@ -1,0 +1,176 @@
+"""Whether the fast paths may run: the switch, and the Django internals they were written for.
+
+The fast paths (:mod:`authgate._speed.fastquery`, :mod:`~authgate._speed.fastrows`, the
+raw query-string scan of :mod:`~authgate._speed.query`) reproduce what Django 5.2 does,
+using parts of Django that are not public API: ``get_related_populators``' three-argument
+signature, the attributes ``RelatedPopulator`` and ``SQLCompiler`` set, the connection's
+``_thread_ident`` and its checks, ``Options.pk_fields``, the lazy ``request.GET``. Before
+the first one is used, :func:`fast_paths` checks the Django version and each of those
+internals (presence and signature); if anything differs it logs why, once, at INFO, and
+every caller takes its plain path instead — the ORM query with ``select_related`` and
+Django's own ``request.GET`` — which gives the same answers in more time.
+
+``AUTHGATE["FAST_PATHS"] = False`` takes the plain paths without asking.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import django
+
+from authgate.conf import settings
+
+__all__ = ["SUPPORTED_DJANGO", "fast_paths", "mismatch"]
+
+logger = logging.getLogger(__name__)
+
+#: The Django versions, ``[from, to)``, whose internals the fast paths were written for.
+SUPPORTED_DJANGO = ((5, 2), (6, 0))
+
+
+def fast_paths() -> bool:
+    """``AUTHGATE["FAST_PATHS"]``, and Django's internals are the ones expected.
+
+    Callers ask once per settings generation (their stores are rebuilt on a settings
+    change), not per request.
+    """
+    return bool(settings.FAST_PATHS) and mismatch() is None
+
+
+@functools.cache
+def mismatch() -> str | None:
+    """Why the fast paths cannot run on this Django (logged once at INFO), or ``None``."""
+    try:
+        reason = _first_mismatch()
+    except Exception as exc:  # an internal gone or reshaped in a way not foreseen here
+        reason = f"checking Django's internals failed ({type(exc).__name__}: {exc})"
+    if reason is not None:
+        logger.info("authgate: fast paths off, using the plain ORM paths: %s", reason)
+    return reason
+
+
+def _first_mismatch() -> str | None:
+    version = django.VERSION[:2]
+    low, high = SUPPORTED_DJANGO
+    if not low <= version < high:
+        return (
+            f"Django {version[0]}.{version[1]} (the fast paths were written against "
+            f"{low[0]}.{low[1]}.x)"
+        )
+    for check in _CHECKS:
+        reason = check()
+        if reason is not None:
+            return reason
+    try:
+        from authgate._speed import fastquery  # noqa: F401  (imports fastrows, converters)
+    except (ImportError, AttributeError) as exc:
+        return f"importing the fast paths failed ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _parameters(func: Any) -> list[str]:
+    return list(inspect.signature(func).parameters)
+
+
+def _signature(name: str, func: Any, expected: list[str]) -> str | None:
+    found = _parameters(func)
+    return None if found == expected else f"{name}{tuple(found)} is not {name}{tuple(expected)}"
+
+
+def _sets(name: str, init: Any, attributes: set[str]) -> str | None:
+    """Whether ``init`` (an ``__init__``) still assigns each of ``attributes``."""
+    missing = attributes - set(getattr(getattr(init, "__code__", None), "co_names", ()))
+    return f"{name} no longer sets {', '.join(sorted(missing))}" if missing else None
+
+
+_CONVERTER = ["self", "value", "expression", "connection"]
+
+
+def _orm() -> str | None:
+    from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
+    from django.db.models import JSONField, Model
+    from django.db.models.options import Options
+    from django.db.models.query import RelatedPopulator, get_related_populators
+    from django.db.models.sql.compiler import SQLCompiler
+
+    signatures: list[tuple[str, Any, list[str]]] = [
+        ("get_related_populators", get_related_populators, ["klass_info", "select", "db"]),
+        ("RelatedPopulator", RelatedPopulator, ["klass_info", "select", "db"]),
+        ("SQLCompiler.get_converters", SQLCompiler.get_converters, ["self", "expressions"]),
+        ("Model.from_db", Model.from_db, ["db", "field_names", "values"]),
+        ("JSONField.from_db_value", JSONField.from_db_value, _CONVERTER),
+        *(
+            (f"SQLite's {name}", getattr(SQLiteOperations, name), _CONVERTER)
+            for name in ("convert_datetimefield_value", "convert_booleanfield_value")
+        ),
+    ]
+    for name, func, expected in signatures:
+        if reason := _signature(name, func, expected):
+            return reason
+    populated = {
+        *("model_cls", "cols_start", "cols_end", "init_list", "reorder_for_init"),
+        *("related_populators", "local_setter", "remote_setter"),
+    }
+    return (
+        _sets("RelatedPopulator.__init__", RelatedPopulator.__init__, populated)
+        or _sets("SQLCompiler.__init__", SQLCompiler.__init__, {"select", "klass_info"})
+        or (None if hasattr(Options, "pk_fields") else "Options.pk_fields is missing")
+    )
+
+
+def _connections() -> str | None:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.utils import CursorWrapper
+
+    methods = (
+        "close_if_health_check_failed",
+        "ensure_connection",
+        "validate_thread_sharing",
+        "validate_no_broken_transaction",
+        "create_cursor",
+        "cursor",
+    )
+    missing = [name for name in methods if not callable(getattr(BaseDatabaseWrapper, name, None))]
+    if missing:
+        return f"BaseDatabaseWrapper has no {', '.join(missing)}"
+    from django.utils.functional import cached_property
+
+    errors = inspect.getattr_static(BaseDatabaseWrapper, "wrap_database_errors", None)
+    if not isinstance(errors, cached_property | property):
+        return "BaseDatabaseWrapper.wrap_database_errors is not a property"
+    return _sets(
+        "BaseDatabaseWrapper.__init__",
+        BaseDatabaseWrapper.__init__,
+        {"_thread_ident", "force_debug_cursor", "execute_wrappers"},
+    ) or _signature("CursorWrapper.execute", CursorWrapper.execute, ["self", "sql", "params"])
+
+
+def _building() -> str | None:
+    from django.db.models.base import ModelState
+    from django.db.models.fields.mixins import FieldCacheMixin
+    from django.dispatch import Signal
+
+    if "fields_cache" not in vars(ModelState):
+        return "ModelState.fields_cache is missing"
+    if not callable(getattr(FieldCacheMixin, "set_cached_value", None)):
+        return "FieldCacheMixin.set_cached_value is missing"
+    return _sets("Signal.__init__", Signal.__init__, {"sender_receivers_cache"})
+
+
+def _requests() -> str | None:
+    from django.core.handlers.asgi import ASGIRequest
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.utils.functional import cached_property
+
+    for request_class in (WSGIRequest, ASGIRequest):
+        if not isinstance(vars(request_class).get("GET"), cached_property):
+            return f"{request_class.__name__}.GET is not Django's lazy cached_property"
+    return None
+
+
+_CHECKS: tuple[Callable[[], str | None], ...] = (_orm, _connections, _building, _requests)
