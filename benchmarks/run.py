@@ -4,7 +4,11 @@ Run as ``python -m benchmarks.run`` (SQLite, and PostgreSQL when reachable: once
 Django's defaults, once with server-side binding and prepared statements; then the
 report) or
 ``python -m benchmarks.run --db sqlite --out part.json`` (one database; used internally,
-since Django's database settings are fixed at start-up).
+since Django's database settings are fixed at start-up). ``--only authgate`` measures
+authgate's token, scoped-token and link cases (with the floor, the cache hits and the
+full requests) and skips Basic, the peers and the large table: for before/after runs of a
+change to authgate's hot path. ``BENCH_FAST_PATHS=0`` runs authgate on its plain ORM
+paths (``AUTHGATE["FAST_PATHS"] = False``).
 
 What it prints and writes (``benchmarks/results/``): median µs per authentication for each
 scheme and each peer, the raw indexed join as the floor, queries per authentication, peak
@@ -187,7 +191,17 @@ def settle_tables() -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-def measure(db: str) -> dict[str, Any]:
+#: The cases ``--only authgate`` keeps.
+AUTHGATE_ONLY = {
+    "raw indexed join (floor)",
+    "authgate API token",
+    "authgate API token, writing last_used",
+    "authgate scoped token",
+    "authgate magic link",
+}
+
+
+def measure(db: str, only: str = "all") -> dict[str, Any]:
     from authgate.core import opaque
     from benchmarks import cases
 
@@ -248,6 +262,8 @@ def measure(db: str) -> dict[str, Any]:
         cases.api_key_case(data["api_key"]),
         cases.sesame_case(data["sesame"]),
     ]
+    if only == "authgate":
+        all_cases = [case for case in all_cases if case.name in AUTHGATE_ONLY]
     rows = []
     # Interleaved rounds of a few hundred calls, each case's median taken over all of them:
     # the load on a shared machine drifts within seconds, and then weighs on every case
@@ -278,7 +294,7 @@ def measure(db: str) -> dict[str, Any]:
         "db": db,
         "users": USERS,
         "auth": rows,
-        "requests": measure_requests(data),
+        "requests": measure_requests(data, only),
         "cache hit": measure_cache_hit(
             header("Bearer", data["authgate"]),
             digests,
@@ -292,7 +308,7 @@ def measure(db: str) -> dict[str, Any]:
             LOCAL_CACHE,
         ),
     }
-    if LARGE > USERS and db != PREPARED:  # the table size is measured once per engine
+    if LARGE > USERS and db != PREPARED and only == "all":  # once per engine
         add_token_rows(LARGE - USERS)
         settle_tables()
         large = [cases.floor_case(digests), all_cases[1]]
@@ -324,7 +340,7 @@ def measure_cache_hit(
     """The token path with a warm cache (a hit makes no query), and the lookup alone."""
     from django.core.cache import caches
 
-    from authgate.schemes.tokens.backend import lookup
+    from authgate.schemes.tokens.store import token_store
     from benchmarks import cases
 
     with cache_settings(overrides):
@@ -336,6 +352,7 @@ def measure_cache_hit(
             case.call(case.prepare(i))  # last_used, which drops an in-process copy
         queries, memory = queries_and_memory(case)
         median = min(median_us(case, 1000) for _ in range(ROUNDS))
+        lookup = token_store().lookup  # this settings generation's store
         alone = cases.Case(f"{name}: the lookup alone", "authgate", cases.pick(digests), lookup)
         lookup_us = min(median_us(alone, 1000) for _ in range(ROUNDS))
     print(f"  {name} {median:9.1f} µs (the lookup alone {lookup_us:.1f})  {queries} q", flush=True)
@@ -348,7 +365,7 @@ def measure_cache_hit(
     }
 
 
-def measure_requests(data: dict[str, Any]) -> list[dict[str, Any]]:
+def measure_requests(data: dict[str, Any], only: str = "all") -> list[dict[str, Any]]:
     """Median µs per full request through a minimal DRF view (test client, no middleware)."""
     from django.test import Client
 
@@ -361,6 +378,8 @@ def measure_requests(data: dict[str, Any]) -> list[dict[str, Any]]:
         ("DRF TokenAuthentication", "/drf-token/", f"Token {data['drf'][0]}", {}),
         ("knox", "/knox/", f"Token {data['knox'][0]}", {}),
     ]
+    if only == "authgate":
+        plans = [plan for plan in plans if plan[0].startswith(("authgate", "unauth"))]
     # Interleaved rounds, each plan's median over all of them (as for the cases above).
     samples: dict[str, list[int]] = {name: [] for name, *_ in plans}
     for round_ in range(INTERLEAVED_ROUNDS):
@@ -395,9 +414,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres", PREPARED])
     parser.add_argument("--out")
+    parser.add_argument("--only", choices=["all", "authgate"], default="all")
     args = parser.parse_args()
+    if args.only != "all" and not (args.db and args.out):
+        parser.error("--only needs --db and --out (the report needs every case)")
     if args.db:
-        Path(args.out).write_text(json.dumps(measure(args.db), indent=2, default=str))
+        result = measure(args.db, args.only)
+        Path(args.out).write_text(json.dumps(result, indent=2, default=str))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     parts = []

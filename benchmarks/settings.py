@@ -81,6 +81,8 @@ AUTHGATE = {
     "LINK_MAX_AGE": 3600,
     "ALLOW_NON_EXPIRING_TOKENS": True,
 }
+if os.environ.get("BENCH_FAST_PATHS") == "0":  # authgate on its plain ORM paths
+    AUTHGATE["FAST_PATHS"] = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
