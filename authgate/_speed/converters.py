@@ -111,9 +111,10 @@ def value_converter(
     if connection.vendor == "sqlite" and owner is connection.ops:
         from django.db.backends.sqlite3.operations import DatabaseOperations
 
-        if func is DatabaseOperations.convert_datetimefield_value:
+        # getattr: a converter Django no longer has is simply not replaced.
+        if func is getattr(DatabaseOperations, "convert_datetimefield_value", None):
             return _sqlite_datetime(connection.timezone if django_settings.USE_TZ else None)
-        if func is DatabaseOperations.convert_booleanfield_value:
+        if func is getattr(DatabaseOperations, "convert_booleanfield_value", None):
             return _sqlite_boolean
     target = getattr(expression, "target", None)
     if (

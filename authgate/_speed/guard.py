@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,8 @@ def _parameters(func: Any) -> list[str]:
 
 
 def _signature(name: str, func: Any, expected: list[str]) -> str | None:
+    if func is None:
+        return f"{name} is missing"
     found = _parameters(func)
     return None if found == expected else f"{name}{tuple(found)} is not {name}{tuple(expected)}"
 
@@ -92,7 +95,6 @@ _CONVERTER = ["self", "value", "expression", "connection"]
 
 
 def _orm() -> str | None:
-    from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
     from django.db.models import JSONField, Model
     from django.db.models.options import Options
     from django.db.models.query import RelatedPopulator, get_related_populators
@@ -104,10 +106,7 @@ def _orm() -> str | None:
         ("SQLCompiler.get_converters", SQLCompiler.get_converters, ["self", "expressions"]),
         ("Model.from_db", Model.from_db, ["db", "field_names", "values"]),
         ("JSONField.from_db_value", JSONField.from_db_value, _CONVERTER),
-        *(
-            (f"SQLite's {name}", getattr(SQLiteOperations, name), _CONVERTER)
-            for name in ("convert_datetimefield_value", "convert_booleanfield_value")
-        ),
+        *_sqlite_converters(),
     ]
     for name, func, expected in signatures:
         if reason := _signature(name, func, expected):
@@ -121,6 +120,21 @@ def _orm() -> str | None:
         or _sets("SQLCompiler.__init__", SQLCompiler.__init__, {"select", "klass_info"})
         or (None if hasattr(Options, "pk_fields") else "Options.pk_fields is missing")
     )
+
+
+def _sqlite_converters() -> list[tuple[str, Any, list[str]]]:
+    """SQLite's converters that :mod:`~authgate._speed.converters` replaces, if Django's
+    SQLite backend is loaded (a SQLite database is in use). Importing it here otherwise
+    would register Django's converters with the ``sqlite3`` module for the whole process
+    (and its ``operations`` module alone is a circular import)."""
+    base = sys.modules.get("django.db.backends.sqlite3.base")
+    if base is None:
+        return []
+    operations = base.DatabaseWrapper.ops_class
+    return [
+        (f"SQLite's {name}", getattr(operations, name, None), _CONVERTER)
+        for name in ("convert_datetimefield_value", "convert_booleanfield_value")
+    ]
 
 
 def _connections() -> str | None:

@@ -4,6 +4,9 @@ against, authgate says why once and serves every lookup on the plain ORM paths."
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import django
@@ -121,3 +124,34 @@ def test_the_switch_takes_the_plain_paths_without_a_log_line(reguard, caplog):
     assert guard.fast_paths()
     assert token_store().rows.fast
     assert _guard_logs(caplog) == []
+
+
+WITHOUT_SQLITE = """
+import sys
+import django
+from django.conf import settings
+settings.configure(
+    DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "unused"}},
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "authgate"],
+)
+django.setup()
+from authgate._speed import guard
+print(guard.mismatch(), "django.db.backends.sqlite3.base" in sys.modules)
+"""
+
+
+def test_a_project_without_sqlite_passes_the_guard_without_loading_it():
+    """Django's SQLite backend is checked only where it is loaded: importing it would
+    register converters with ``sqlite3`` for the whole process (and importing its
+    ``operations`` module first is a circular import, which once sent every PostgreSQL
+    project down the plain paths)."""
+    result = subprocess.run(  # noqa: S603  (this interpreter, the script above)
+        [sys.executable, "-c", WITHOUT_SQLITE],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "False"]
