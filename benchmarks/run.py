@@ -290,9 +290,13 @@ def measure(db: str, only: str = "all") -> dict[str, Any]:
             }
         )
         print(f"  {db:8} {case.name:40} {rows[-1]['median_us']:9.1f} µs  {queries} q", flush=True)
+    from authgate.schemes.tokens.store import token_store
+
     result = {
         "db": db,
         "users": USERS,
+        # Which path authgate's token lookups took (AUTHGATE["FAST_PATHS"], the guard).
+        "authgate paths": "fast" if token_store().rows.fast else "plain",
         "auth": rows,
         "requests": measure_requests(data, only),
         "cache hit": measure_cache_hit(
