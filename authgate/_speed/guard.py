@@ -15,10 +15,10 @@ Django's own ``request.GET`` — which gives the same answers in more time.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +26,7 @@ import django
 
 from authgate.conf import settings
 
-__all__ = ["SUPPORTED_DJANGO", "fast_paths", "mismatch"]
+__all__ = ["SUPPORTED_DJANGO", "check_again", "fast_paths", "mismatch"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +43,31 @@ def fast_paths() -> bool:
     return bool(settings.FAST_PATHS) and mismatch() is None
 
 
-@functools.cache
 def mismatch() -> str | None:
-    """Why the fast paths cannot run on this Django (logged once at INFO), or ``None``."""
+    """Why the fast paths cannot run on this Django (logged once at INFO), or ``None``.
+
+    Checked once per process (Django's code does not change while it runs).
+    """
+    if not _checked:
+        with _lock:  # one check, one log line, however many threads ask first
+            if not _checked:
+                _checked.append(_check())
+    return _checked[0]
+
+
+def check_again() -> None:
+    """Forget the result: the next :func:`mismatch` checks (and logs) again. For tests that
+    reshape Django's internals."""
+    with _lock:
+        _checked.clear()
+
+
+#: ``[reason]`` once checked.
+_checked: list[str | None] = []
+_lock = threading.Lock()
+
+
+def _check() -> str | None:
     try:
         reason = _first_mismatch()
     except Exception as exc:  # an internal gone or reshaped in a way not foreseen here

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.fast_paths_only]
 @pytest.fixture
 def reguard() -> Any:
     """Run the guard again (it checks once per process), and again after the test."""
-    guard.mismatch.cache_clear()
+    guard.check_again()
     settings.reload()  # the stores ask the guard again
     yield
-    guard.mismatch.cache_clear()
+    guard.check_again()
     settings.reload()
 
 
@@ -91,6 +93,28 @@ def test_another_django_version_takes_the_plain_paths(reguard, monkeypatch, capl
     assert not guard.fast_paths()
     assert not token_store().rows.fast
     assert "Django 6.0" in guard.mismatch()
+    assert len(_guard_logs(caplog)) == 1
+
+
+def test_threads_asking_at_once_get_one_check_and_one_log_line(reguard, monkeypatch, caplog):
+    monkeypatch.setattr(django, "VERSION", (6, 0, 0, "final", 0))
+    caplog.set_level(logging.INFO, logger="authgate._speed.guard")
+    checks, real = [], guard._first_mismatch
+
+    def slow_check() -> str | None:
+        checks.append(threading.current_thread().name)
+        time.sleep(0.05)  # the other threads arrive meanwhile
+        return real()
+
+    monkeypatch.setattr(guard, "_first_mismatch", slow_check)
+    answers: list[str | None] = []
+    threads = [threading.Thread(target=lambda: answers.append(guard.mismatch())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == 1
+    assert len(answers) == 8 and len(set(answers)) == 1 and "Django 6.0" in answers[0]
     assert len(_guard_logs(caplog)) == 1
 
 
