@@ -25,9 +25,9 @@ def slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
     same values, still without any public way to reassign them, in half the time.
     """
     names = [field.name for field in dataclasses.fields(cls)]
-    slots = [vars(cls).get(name) for name in names]
+    slots: list[Any] = [vars(cls).get(name) for name in names]
     if all(type(slot) is MemberDescriptorType for slot in slots):
-        return tuple(slot.__set__ for slot in slots)  # type: ignore[union-attr]
+        return tuple(slot.__set__ for slot in slots)
     return tuple(_plain_setter(name) for name in names)
 
 
