@@ -42,9 +42,10 @@ DEFAULTS: dict[str, Any] = {
     # META key of a header set by a trusted proxy with the client IP (e.g.
     # "HTTP_X_FORWARDED_FOR"); None uses REMOTE_ADDR. Only set this behind a proxy you run.
     "CLIENT_IP_HEADER": None,
-    # The hot-path tricks of authgate._speed (compiled token and user lookups, the raw
-    # query-string scan). False: the plain ORM paths, same answers in more time. They are
-    # also skipped, with one INFO log line, on a Django whose internals they do not know.
+    # The hot-path tricks of authgate._speed (compiled token and user lookups, token rows
+    # kept per process, the raw query-string scan). False: the plain ORM paths and Django's
+    # cache API, same answers in more time. They are also skipped, with one INFO log
+    # line, on a Django whose internals they do not know.
     "FAST_PATHS": True,
     # --- API tokens ------------------------------------------------------------------
     "TOKEN_PREFIX": "agt",  # format

@@ -12,8 +12,10 @@ Nothing outside this package knows how a trick works; it calls one of these:
   :mod:`~authgate._speed.converters`, instances built by :mod:`~authgate._speed.fastrows`).
   Plain: the queryset with ``select_related``, evaluated by the ORM.
 * :mod:`authgate._speed.local_rows` — token rows kept in each process
-  (``TOKEN_LOCAL_CACHE_SIZE``), keeping whatever ``fetch`` returned: the driver's row on
-  the fast path, a pickle of the instances (as Django's cache stores them) on the plain one.
+  (``TOKEN_LOCAL_CACHE_SIZE``), as ``fetch`` returned them, with a Redis subscription for
+  invalidations (through ``RedisCache``'s own client). Plain: no rows kept; the token store
+  asks Django's cache API (``TOKEN_CACHE_TIMEOUT``) and the database. Invalidations are
+  still published, for processes that do keep rows.
 * :func:`authgate._speed.query.query_values` — ``request.GET.getlist(name)`` without
   building ``request.GET``. Plain: ``request.GET.getlist(name)``.
 * :func:`authgate._speed.slots.slot_setters` — frozen dataclasses built through their

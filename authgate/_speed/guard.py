@@ -1,14 +1,17 @@
 """Whether the fast paths may run: the switch, and the Django internals they were written for.
 
 The fast paths (:mod:`authgate._speed.fastquery`, :mod:`~authgate._speed.fastrows`, the
-raw query-string scan of :mod:`~authgate._speed.query`) reproduce what Django 5.2 does,
+rows kept by :mod:`~authgate._speed.local_rows`, the raw query-string scan of
+:mod:`~authgate._speed.query`) reproduce what Django 5.2 does,
 using parts of Django that are not public API: ``get_related_populators``' three-argument
 signature, the attributes ``RelatedPopulator`` and ``SQLCompiler`` set, the connection's
-``_thread_ident`` and its checks, ``Options.pk_fields``, the lazy ``request.GET``. Before
+``_thread_ident`` and its checks, ``Options.pk_fields``, the lazy ``request.GET``,
+``RedisCache``'s client (:mod:`~authgate._speed.local_rows`). Before
 the first one is used, :func:`fast_paths` checks the Django version and each of those
 internals (presence and signature); if anything differs it logs why, once, at INFO, and
-every caller takes its plain path instead — the ORM query with ``select_related`` and
-Django's own ``request.GET`` — which gives the same answers in more time.
+every caller takes its plain path instead — the ORM query with ``select_related``, Django's
+cache API instead of rows kept in the process, Django's own ``request.GET`` — which gives
+the same answers in more time.
 
 ``AUTHGATE["FAST_PATHS"] = False`` takes the plain paths without asking.
 """
@@ -186,6 +189,18 @@ def _connections() -> str | None:
     ) or _signature("CursorWrapper.execute", CursorWrapper.execute, ["self", "sql", "params"])
 
 
+def _redis() -> str | None:
+    """What :mod:`~authgate._speed.local_rows` uses for its subscription."""
+    from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+    from django.utils.functional import cached_property
+
+    if not isinstance(inspect.getattr_static(RedisCache, "_cache", None), cached_property):
+        return "RedisCache._cache is not a cached_property"
+    return _signature(
+        "RedisCacheClient.get_client", RedisCacheClient.get_client, ["self", "key", "write"]
+    )
+
+
 def _building() -> str | None:
     from django.db.models.base import ModelState
     from django.db.models.fields.mixins import FieldCacheMixin
@@ -209,4 +224,10 @@ def _requests() -> str | None:
     return None
 
 
-_CHECKS: tuple[Callable[[], str | None], ...] = (_orm, _connections, _building, _requests)
+_CHECKS: tuple[Callable[[], str | None], ...] = (
+    _orm,
+    _connections,
+    _building,
+    _requests,
+    _redis,
+)

@@ -17,9 +17,11 @@ subscription socket and building the instances from the kept row. What makes tha
 * A row is kept at most ``TOKEN_CACHE_TIMEOUT`` seconds, like the Redis entry, and only
   if its values are immutable (each hit builds new instances from it).
 
-A kept row is what :func:`authgate._speed.lookups.row_lookup`'s ``fetch`` returns: the
-database row as the driver returned it, on the fast path; the instances' pickle, on the
-plain one. Either builds new instances on every hit.
+This is one of the fast paths: it reaches into Django's ``RedisCache`` for its redis-py
+client (``_cache.get_client``), and keeps rows as the driver returned them (what
+:func:`authgate._speed.lookups.row_lookup`'s ``fetch`` gives), built on every hit. With the
+fast paths off (:mod:`authgate._speed.guard`) no rows are kept: lookups take the plain path
+behind it, Django's cache API (``TOKEN_CACHE_TIMEOUT``) and the database.
 
 The guarantee is Redis's delivery: a worker drops a revoked token's row as soon as the
 publication reaches its socket, which on a local network is within the revoking call's
@@ -39,6 +41,7 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from authgate._speed.guard import fast_paths
 from authgate._speed.lookups import KeptRow
 from authgate.conf import on_reload, settings
 
@@ -77,7 +80,8 @@ def publish_invalidation(digests: list[str]) -> None:
 
     Returns once this process's own subscription has applied the message too: Redis may
     answer the publisher before it writes to the subscribers, and a request handled here
-    right after a revocation must not find the row.
+    right after a revocation must not find the row. Published whenever the setting is on,
+    even by a process that keeps no rows itself (its fast paths off): others may.
     """
     if not digests or not settings.TOKEN_LOCAL_CACHE_SIZE:
         return
@@ -315,20 +319,30 @@ class LocalRows:
 
 
 _instance: LocalRows | None = None
+#: The setting is on but this process keeps no rows: the fast paths are off (decided once
+#: per settings generation, like the stores).
+_plain = False
 _instance_lock = threading.Lock()
 
 
 def local_rows() -> LocalRows | None:
-    """This process's :class:`LocalRows`, or ``None`` when the setting is off."""
+    """This process's :class:`LocalRows`, or ``None`` when the setting is off — or when the
+    fast paths are (:func:`authgate._speed.guard.fast_paths`): the plain paths keep no rows,
+    the Django cache (``TOKEN_CACHE_TIMEOUT``) answers instead."""
     size = settings.TOKEN_LOCAL_CACHE_SIZE
     if not size or not settings.TOKEN_CACHE_TIMEOUT:
         return None
-    global _instance
+    global _instance, _plain
     instance = _instance
     if instance is None:
+        if _plain:
+            return None
         with _instance_lock:
-            if _instance is None:
-                _instance = LocalRows(settings.CACHE, size, settings.TOKEN_CACHE_TIMEOUT)
+            if _instance is None and not _plain:
+                if fast_paths():
+                    _instance = LocalRows(settings.CACHE, size, settings.TOKEN_CACHE_TIMEOUT)
+                else:
+                    _plain = True
             instance = _instance
     return instance
 
@@ -342,9 +356,9 @@ def _close_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 
 @on_reload
 def _close() -> None:
-    global _instance
+    global _instance, _plain
     with _instance_lock:
-        instance, _instance = _instance, None
+        instance, _instance, _plain = _instance, None, False
     if instance is not None:
         instance.close()
 

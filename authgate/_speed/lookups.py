@@ -9,11 +9,13 @@
   each time it is asked (what :mod:`authgate._speed.local_rows` keeps in memory).
 
 Behind it, either the fast lookup (:class:`authgate._speed.fastquery.CompiledLookup`: the
-SQL compiled once, the rows read and built with fewer calls), or :class:`PlainLookup`:
-the queryset itself, evaluated by the ORM, with rows kept as pickles (what Django's cache
-stores). The plain one is used when ``AUTHGATE["FAST_PATHS"]`` is off or Django is not the
-one the fast one was written for (:mod:`authgate._speed.guard`). Both return the same
-instances: same class, field values (``tzinfo`` included), database alias and related rows.
+SQL compiled once, the rows read and built with fewer calls; a kept row is the driver's
+row), or :class:`PlainLookup`: the queryset itself, evaluated by the ORM (a kept row is the
+instances' pickle, as Django's cache holds them; the token store keeps rows only on the
+fast path, but every lookup answers both methods). The plain one is used when
+``AUTHGATE["FAST_PATHS"]`` is off or Django is not the one the fast one was written for
+(:mod:`authgate._speed.guard`). Both return the same instances: same class, field values
+(``tzinfo`` included), database alias and related rows.
 """
 
 from __future__ import annotations

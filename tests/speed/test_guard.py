@@ -130,6 +130,25 @@ def test_a_connection_without_thread_ident_takes_the_plain_paths(reguard, monkey
     assert not token_store().rows.fast
 
 
+def test_a_reshaped_redis_client_keeps_no_rows_in_the_process(reguard, monkeypatch):
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    from authgate._speed import local_rows
+
+    def get_client(self: Any, key: Any = None, *, write: bool = False, pool: Any = None) -> Any:
+        raise AssertionError("not called")
+
+    kept = {"TOKEN_CACHE_TIMEOUT": 60, "TOKEN_LOCAL_CACHE_SIZE": 10}
+    with override_settings(AUTHGATE={**django_settings.AUTHGATE, **kept}):
+        assert local_rows.local_rows() is not None  # this Django: rows may be kept
+        monkeypatch.setattr(RedisCacheClient, "get_client", get_client)
+        guard.check_again()
+        settings.reload()
+        assert "RedisCacheClient.get_client" in guard.mismatch()
+        assert local_rows.local_rows() is None
+        assert not token_store().rows.fast
+
+
 def test_a_guard_that_cannot_check_falls_back_too(reguard, monkeypatch):
     def broken() -> str | None:
         raise AttributeError("'NoneType' object has no attribute 'co_names'")

@@ -24,7 +24,12 @@ from authgate._speed import local_rows
 from authgate.schemes.tokens import service as tokens
 from authgate.schemes.tokens.store import token_store
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# Kept rows are a fast path: with the fast paths off none are kept (the last test here).
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.fast_paths_only,
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = {"TOKEN_CACHE_TIMEOUT": 60, "TOKEN_LOCAL_CACHE_SIZE": 100}
@@ -258,3 +263,26 @@ def test_unusable_rows_are_not_kept(local, make_user):
 def test_off_without_the_setting():
     with override_settings(AUTHGATE={**django_settings.AUTHGATE, "TOKEN_CACHE_TIMEOUT": 60}):
         assert local_rows.local_rows() is None
+
+
+def test_the_plain_paths_keep_no_rows_and_still_publish(make_user, django_assert_num_queries):
+    """With the fast paths off the Redis cache answers (no query on a hit), and changes are
+    still published: other processes (mid-upgrade, say) may keep rows."""
+    with override_settings(AUTHGATE={**django_settings.AUTHGATE, **LOCAL, "FAST_PATHS": False}):
+        assert local_rows.local_rows() is None
+        assert local_rows.local_rows() is None  # decided once, not per request
+        token, plaintext = tokens.issue(make_user("alice", "pw"))
+        assert whoami(plaintext) == 200  # reads the row, writes last_used, caches the row
+        with django_assert_num_queries(0):
+            assert whoami(plaintext) == 200  # a Redis cache hit
+        listener = caches["default"]._cache.get_client(write=False).pubsub()
+        try:
+            listener.subscribe(local_rows.channel("default"))
+            assert listener.get_message(timeout=5)["type"] == "subscribe"
+            tokens.revoke(token)
+            message = listener.get_message(timeout=5)
+        finally:
+            listener.close()
+        assert message is not None and token.digest in message["data"].decode().split()
+        assert whoami(plaintext) == 401
+    assert local_rows.local_rows() is None  # the setting is off again: no rows either way

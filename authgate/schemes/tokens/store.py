@@ -3,8 +3,8 @@
 :class:`TokenStore` is the one interface between the token backend and every speed trick
 behind it. :meth:`TokenStore.lookup` answers, in order, from:
 
-1. this process's kept rows (``TOKEN_LOCAL_CACHE_SIZE``, :mod:`authgate._speed.local_rows`),
-   while their invalidation channel is confirmed: no query, no round trip;
+1. this process's kept rows (``TOKEN_LOCAL_CACHE_SIZE``, :mod:`authgate._speed.local_rows`,
+   a fast path), while their invalidation channel is confirmed: no query, no round trip;
 2. the Django cache (``TOKEN_CACHE_TIMEOUT``): one ``GET``; a cache error falls back to
    the database, the source of truth;
 3. the database: **one** indexed query, the row by digest joined with its user
@@ -13,6 +13,7 @@ behind it. :meth:`TokenStore.lookup` answers, in order, from:
 The database read is the compiled lookup of :mod:`authgate._speed.fastquery` when the
 fast paths are on and Django's internals are the expected ones (:mod:`authgate._speed.guard`),
 else the ORM's own ``select_related`` query; both give the same ``APIToken`` with its user.
+With the fast paths off no rows are kept in the process: step 2 (when configured) and 3.
 The store is built once per settings generation (:func:`token_store`), so switching
 ``AUTHGATE["FAST_PATHS"]`` takes effect with the next settings change, at no cost per
 request.
