@@ -8,6 +8,12 @@ It unifies djblets' ``WebAPIAuthBackend`` and DRF's ``BaseAuthentication``:
   :class:`~authgate.errors.AuthenticationFailed` ("my scheme, and the credentials are
   bad"), which stops the chain with a 401;
 * :meth:`Backend.challenge` gives the scheme's ``WWW-Authenticate`` challenge.
+
+A backend also describes itself, so nothing outside its folder needs to know it: its
+OpenAPI security schemes (:meth:`Backend.openapi_security_schemes`, which
+:mod:`authgate.contrib.openapi` collects for DRF, Ninja and drf-spectacular) and its
+settings section (:attr:`Backend.settings_section`: the ``AUTHGATE`` keys it reads, whose
+declared checks authgate's system check runs and whose keys are not typos).
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from django.conf import settings as django_settings
 from django.contrib import auth
 from django.http import HttpRequest
 
-from authgate.conf import settings
+from authgate.conf import Section, chain_settings
 from authgate.core import headers
 from authgate.core.redaction import SENSITIVE_CREDENTIALS_RE, clean_credentials_for_display
-from authgate.errors import INVALID_REQUEST, AuthenticationFailed
+from authgate.errors import INVALID_REQUEST, AuthenticationFailed, AuthgateError
 from authgate.identity import Identity
 
 __all__ = [
@@ -31,6 +37,9 @@ __all__ = [
     "Backend",
     "bearer_challenge",
     "get_authorization",
+    "openapi_header_scheme",
+    "openapi_query_scheme",
+    "openapi_scheme_name",
 ]
 
 Credentials = Mapping[str, Any]
@@ -46,15 +55,32 @@ class Backend:
     login_with_credentials: ClassVar[bool] = False
     #: Keys of credential mappings whose values are masked before logging (djblets).
     SENSITIVE_CREDENTIALS_RE = SENSITIVE_CREDENTIALS_RE
+    #: The settings section (an :class:`authgate.conf.Section`) this scheme reads, if any.
+    settings_section: ClassVar[type[Section] | None] = None
 
-    def challenge(
-        self, request: HttpRequest, error: AuthenticationFailed | None = None
-    ) -> str | None:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str | None:
         """The ``WWW-Authenticate`` challenge, or ``None`` if this scheme has none (→ 403)."""
         return None
 
+    def challenges(self, request: HttpRequest, error: AuthgateError | None = None) -> list[str]:
+        """Every challenge of this backend, for a 401: its :meth:`challenge`, by default.
+
+        A backend that accepts several auth-schemes (OAuth access tokens as ``Bearer`` and
+        ``DPoP``) names each of them here.
+        """
+        found = self.challenge(request, error)
+        return [found] if found else []
+
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         """Extra headers for a 401 response from this backend (djblets' hook)."""
+        return {}
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """The OpenAPI `Security Scheme Objects`_ this backend accepts, by name (none by
+        default). Names are global to a schema: choose ones other schemes do not use.
+
+        .. _Security Scheme Objects: https://spec.openapis.org/oas/v3.1.0#security-scheme-object
+        """
         return {}
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
@@ -106,10 +132,31 @@ class Backend:
 _RFC6750_ERRORS = {"invalid_request": "invalid_request", "insufficient_scope": "insufficient_scope"}
 
 
-def bearer_challenge(keyword: str, error: AuthenticationFailed | None = None) -> str:
+def openapi_header_scheme(keyword: str, description: str) -> dict[str, Any]:
+    """An OpenAPI apiKey scheme for ``Authorization: <keyword> <token>``."""
+    return {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": f'{description} Send `Authorization: {keyword} <token>` ("{keyword}" '
+        "is case-insensitive).",
+    }
+
+
+def openapi_query_scheme(name: str, description: str) -> dict[str, Any]:
+    """An OpenAPI apiKey scheme for a credential in the query parameter ``name``."""
+    return {"type": "apiKey", "in": "query", "name": name, "description": description}
+
+
+def openapi_scheme_name(keyword: str) -> str:
+    """``"Token"`` → ``"tokenAuth"``: the name of a keyword's scheme."""
+    return f"{keyword[:1].lower()}{keyword[1:]}Auth"
+
+
+def bearer_challenge(keyword: str, error: AuthgateError | None = None) -> str:
     """An RFC 6750 §3 challenge: ``realm``, and ``error``/``error_description``/``scope``
     only when a credential was presented and refused."""
-    params = {"realm": settings.REALM}
+    params = {"realm": chain_settings().realm}
     if error is not None:
         params["error"] = _RFC6750_ERRORS.get(error.code, "invalid_token")
         params["error_description"] = str(error.detail)
@@ -129,9 +176,9 @@ def get_authorization(request: HttpRequest) -> headers.Authorization | None:
     if found is not _UNPARSED:
         return found  # type: ignore[no-any-return]
     parsed = headers.parse_authorization(
-        request.META.get("HTTP_AUTHORIZATION"), max_length=settings.MAX_HEADER_LENGTH
+        request.META.get("HTTP_AUTHORIZATION"), max_length=chain_settings().max_header_length
     )
-    request._authgate_authorization = parsed  # type: ignore[attr-defined]
+    request.__dict__["_authgate_authorization"] = parsed
     return parsed
 
 
@@ -154,6 +201,15 @@ class AuthorizationHeaderBackend(Backend):
     def get_keywords(self) -> tuple[str, ...]:
         """The accepted keywords (override to read them from settings)."""
         return self.keywords or (self.scheme,)
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """An apiKey ``Authorization`` header scheme per keyword (``<keyword>Auth``)."""
+        return {
+            openapi_scheme_name(keyword): openapi_header_scheme(
+                keyword, f"The {self.scheme} scheme."
+            )
+            for keyword in self.get_keywords()
+        }
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         authorization = get_authorization(request)

@@ -19,6 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends import redis as django_redis
 
+from authgate.extras import MissingExtra
+
+try:  # Django's RedisCache imports redis-py only when first used: say it at import instead
+    import redis  # noqa: F401
+except ImportError as exc:
+    raise MissingExtra(__name__, "redis", "redis-py", exc) from exc
+
 __all__ = ["RedisCache"]
 
 

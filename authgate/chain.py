@@ -1,12 +1,15 @@
-"""Running the ordered chain of backends for a request.
+"""Running the ordered chain of backends for a request, and its one :class:`Outcome`.
 
 This is the one place that decides who is calling. Every adapter (middleware, decorator,
 DRF class, Ninja auth) calls :func:`resolve`, which runs the chain at most once per request
-and caches the outcome — an :class:`Identity`, ``None`` (anonymous) or the error.
-Adapters limited to some schemes (per-scheme DRF and Ninja classes) call
-:func:`resolve_with`. The ``a``-prefixed twins are for async views and ASGI: backends are
-sync (ORM) code, so they run in Django's thread-sensitive executor, off the event loop —
-and not at all when the outcome is already cached.
+and keeps what it found on the request as an :class:`Outcome` — the identity or the error,
+the backend that decided, and what each backend it ran said. Adapters limited to some
+schemes (the per-scheme DRF and Ninja classes) call :func:`resolve_subset`, which walks
+their backends through the same outcome and runs only those the chain has not run yet.
+
+The ``a``-prefixed twins are for async views and ASGI: backends are sync (ORM) code, so they
+run in Django's thread-sensitive executor, off the event loop — and not at all when the
+outcome is already known.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -23,7 +27,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from authgate.backend import Backend
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
 from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
@@ -33,22 +37,88 @@ from authgate.errors import (
 from authgate.identity import Identity
 
 __all__ = [
+    "Outcome",
     "aauthenticate",
+    "adopt",
     "aresolve",
-    "aresolve_with",
+    "aresolve_subset",
     "authenticate",
     "backends_for_view",
     "check_restrictions",
+    "identity_of",
     "load_backends",
-    "request_backends",
+    "outcome_of",
+    "required_identity",
     "resolve",
-    "resolve_with",
+    "resolve_subset",
     "unauthenticated_user",
 ]
 
 logger = logging.getLogger("authgate.chain")
 
-_UNSET = object()
+#: Where the outcome is kept in ``request.__dict__`` (read through :func:`outcome_of`).
+_OUTCOME = "_authgate_outcome"
+
+#: What one backend said: not its credentials (``None``), an identity, or an error.
+Result = Identity | AuthgateError | None
+
+
+@dataclass(slots=True, eq=False)
+class Outcome:
+    """What the chain found for one request (Starlette keeps the same in ``scope["auth"]``).
+
+    ``identity`` or ``error`` (at most one is set; neither means anonymous), the ``backend``
+    that decided, ``results`` — what each backend that ran said, by backend class —,
+    ``backends`` — the chain that ran, whose challenges a 401 names — and ``offered``, the
+    backends of the per-scheme adapters that asked (their 401s name those).
+    """
+
+    backends: tuple[Backend, ...] = ()
+    offered: tuple[Backend, ...] = ()
+    results: dict[type[Backend], Result] = field(default_factory=dict)
+    identity: Identity | None = None
+    error: AuthgateError | None = None
+    backend: Backend | None = None
+
+    @property
+    def decided(self) -> bool:
+        """Whether credentials were recognised (an identity or an error)."""
+        return self.identity is not None or self.error is not None
+
+    def decided_by_one_of(self, backends: Iterable[Backend]) -> bool:
+        """Whether the deciding backend is (an instance of the class of) one of ``backends``."""
+        return self.backend is not None and type(self.backend) in {type(b) for b in backends}
+
+    def unwrap(self) -> Identity | None:
+        """The identity (``None`` when anonymous); the error is raised again."""
+        if self.error is not None:
+            raise self.error
+        return self.identity
+
+    def offer(self, backends: Iterable[Backend]) -> None:
+        """Record that an adapter accepts ``backends`` (in order, once each)."""
+        known = {type(b) for b in self.offered}
+        self.offered += tuple(b for b in backends if type(b) not in known)
+
+
+def outcome_of(request: HttpRequest) -> Outcome | None:
+    """The chain's outcome for ``request``, or ``None`` if the chain has not run."""
+    found: Outcome | None = request.__dict__.get(_OUTCOME)
+    return found
+
+
+def identity_of(request: HttpRequest) -> Identity | None:
+    """The identity the chain found for ``request`` (``request.auth``, typed)."""
+    outcome = outcome_of(request)
+    return outcome.identity if outcome is not None else None
+
+
+def required_identity(request: HttpRequest) -> Identity:
+    """The identity of a request that ``auth_required`` (or a page) already let in."""
+    identity = identity_of(request)
+    if identity is None:  # a view wired without auth_required: a bug, not a client error
+        raise RuntimeError("No authgate identity: is the view wrapped in auth_required?")
+    return identity
 
 
 @functools.lru_cache(maxsize=64)
@@ -58,7 +128,7 @@ def _load(paths: tuple[str, ...]) -> tuple[Backend, ...]:
 
 def load_backends(paths: Iterable[str] | None = None) -> tuple[Backend, ...]:
     """Instances of the backends at ``paths`` (default: ``AUTHGATE["BACKENDS"]``), cached."""
-    return _load(tuple(settings.BACKENDS if paths is None else paths))
+    return _load(tuple(chain_settings().backends if paths is None else paths))
 
 
 on_reload(_load.cache_clear)
@@ -73,53 +143,71 @@ def backends_for_view(view_func: Callable[..., Any] | None) -> tuple[Backend, ..
     return load_backends(paths)
 
 
+def _run_backend(request: HttpRequest, backend: Backend) -> Identity | None:
+    """One backend's answer: ``None`` (not its credentials), an identity, or a raise."""
+    try:
+        credentials = backend.get_credentials(request)
+        if credentials is None:
+            return None
+        if logger.isEnabledFor(logging.DEBUG):  # masking costs more than the check
+            logger.debug(
+                "Authenticating with %r: %s",
+                backend,
+                backend.clean_credentials_for_display(credentials),
+            )
+        identity = backend.validate_credentials(request, credentials) or backend.authenticate(
+            request, credentials
+        )
+    except AuthgateError as exc:
+        logger.info("Authentication failed with %r: %s", backend, exc.code)
+        raise
+    except DatabaseError as exc:
+        # Fail closed: the store that decides is unreachable, so nobody is let through,
+        # and the client gets a 503 it can retry rather than a 500.
+        logger.warning(
+            "Authentication unavailable with %r: database error (%s)",
+            backend,
+            type(exc).__name__,
+        )
+        raise ServiceUnavailable() from exc
+    if backend.login_with_credentials:
+        backend.start_session(request, identity)
+    check_restrictions(request, identity)
+    return identity
+
+
+def _walk(request: HttpRequest, outcome: Outcome, backends: Sequence[Backend]) -> None:
+    """Run those of ``backends`` the outcome has no answer from, in order, until one decides."""
+    for backend in backends:
+        if outcome.decided:
+            return
+        if type(backend) in outcome.results:
+            continue
+        try:
+            identity = _run_backend(request, backend)
+        except AuthgateError as exc:
+            outcome.results[type(backend)] = exc
+            outcome.error, outcome.backend = exc, backend
+            return
+        outcome.results[type(backend)] = identity
+        if identity is not None:
+            outcome.identity, outcome.backend = identity, backend
+
+
 def authenticate(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
-    """Run ``backends`` in order; the first that recognises its credentials decides.
+    """Run ``backends`` in order, without keeping anything; the first that recognises its
+    credentials decides.
 
     Returns ``None`` when no backend found credentials. Raises :class:`AuthenticationFailed`
-    (with ``backend`` set) for bad credentials, :class:`PermissionDenied` when the
-    credential's restrictions forbid this request.
+    for bad credentials, :class:`PermissionDenied` when the credential's restrictions forbid
+    this request.
     """
-    for backend in backends:
-        try:
-            credentials = backend.get_credentials(request)
-            if credentials is None:
-                continue
-            if logger.isEnabledFor(logging.DEBUG):  # masking costs more than the check
-                logger.debug(
-                    "Authenticating with %r: %s",
-                    backend,
-                    backend.clean_credentials_for_display(credentials),
-                )
-            identity = backend.validate_credentials(request, credentials) or backend.authenticate(
-                request, credentials
-            )
-        except AuthgateError as exc:
-            exc.backend = backend
-            logger.info("Authentication failed with %r: %s", backend, exc.code)
-            raise
-        except DatabaseError as exc:
-            # Fail closed: the store that decides is unreachable, so nobody is let through,
-            # and the client gets a 503 it can retry rather than a 500.
-            logger.warning(
-                "Authentication unavailable with %r: database error (%s)",
-                backend,
-                type(exc).__name__,
-            )
-            error = ServiceUnavailable()
-            error.backend = backend
-            raise error from exc
-        request._authgate_backend = backend  # type: ignore[attr-defined]
-        if backend.login_with_credentials:
-            backend.start_session(request, identity)
-        check_restrictions(request, identity, backend)
-        return identity
-    return None
+    outcome = Outcome(backends=tuple(backends))
+    _walk(request, outcome, outcome.backends)
+    return outcome.unwrap()
 
 
-def check_restrictions(
-    request: HttpRequest, identity: Identity, backend: Backend | None = None
-) -> None:
+def check_restrictions(request: HttpRequest, identity: Identity) -> None:
     """Refuse (403 ``insufficient_scope``) a request the credential's restrictions forbid."""
     if identity.restrictions is None:
         return
@@ -131,18 +219,16 @@ def check_restrictions(
     if not identity.allows(
         request.method or "GET", resource=resource, path=request.path, object_id=object_id
     ):
-        error = PermissionDenied(
+        raise PermissionDenied(
             INSUFFICIENT_SCOPE,
             _("This credential does not allow %(method)s on this resource.")
             % {"method": request.method},
         )
-        error.backend = backend
-        raise error
 
 
 def unauthenticated_user() -> Any:
     """The ``request.user`` for anonymous requests (``AUTHGATE["UNAUTHENTICATED_USER"]``)."""
-    factory = settings.UNAUTHENTICATED_USER
+    factory = chain_settings().unauthenticated_user
     if factory is None:
         return None
     if isinstance(factory, str):
@@ -150,76 +236,59 @@ def unauthenticated_user() -> Any:
     return factory()
 
 
+def _settle(request: HttpRequest, outcome: Outcome) -> None:
+    """Set ``request.user`` and ``request.auth`` from the outcome (once it is final)."""
+    if outcome.error is not None:
+        return
+    identity = outcome.identity
+    request.user = identity.user if identity is not None else unauthenticated_user()
+    request.__dict__["auth"] = identity
+
+
+def adopt(request: HttpRequest, identity: Identity) -> None:
+    """Make ``identity`` the request's outcome: a credential checked outside the chain
+    (the magic-link view decorator) becomes ``request.user``/``request.auth`` the same way."""
+    outcome = outcome_of(request) or _start(request, ())
+    outcome.identity, outcome.error, outcome.backend = identity, None, None
+    _settle(request, outcome)
+
+
+def _start(request: HttpRequest, backends: Sequence[Backend]) -> Outcome:
+    outcome = Outcome(backends=tuple(backends))
+    request.__dict__[_OUTCOME] = outcome
+    return outcome
+
+
 def resolve(request: HttpRequest, backends: Sequence[Backend] | None = None) -> Identity | None:
-    """Authenticate ``request`` once; later calls return (or re-raise) the cached outcome.
+    """Authenticate ``request`` once; later calls return (or re-raise) the kept outcome.
 
     On success ``request.user`` and ``request.auth`` are set; when anonymous,
     ``request.user`` becomes the unauthenticated user and ``request.auth`` is ``None``.
     """
-    cached = getattr(request, "_authgate_outcome", _UNSET)
-    if cached is not _UNSET:
-        if isinstance(cached, AuthgateError):
-            raise cached
-        return cached  # type: ignore[no-any-return,return-value]
-    if backends is None:
-        backends = load_backends()
-    request._authgate_backends = tuple(backends)  # type: ignore[attr-defined]
-    try:
-        identity = authenticate(request, backends)
-    except AuthgateError as exc:
-        request._authgate_outcome = exc  # type: ignore[attr-defined]
-        raise
-    request._authgate_outcome = identity  # type: ignore[attr-defined]
-    request.user = identity.user if identity is not None else unauthenticated_user()
-    request.auth = identity  # type: ignore[attr-defined]
-    return identity
+    outcome = outcome_of(request)
+    if outcome is None:
+        outcome = _start(request, load_backends() if backends is None else backends)
+        _walk(request, outcome, outcome.backends)
+        _settle(request, outcome)
+    return outcome.unwrap()
 
 
-def request_backends(request: HttpRequest) -> tuple[Backend, ...]:
-    """The chain that was (or will be) used for ``request``, for building challenges."""
-    return getattr(request, "_authgate_backends", None) or load_backends()
-
-
-def _decided_by(request: HttpRequest, outcome: Any) -> Backend | None:
-    """The backend that produced a cached outcome (``None`` for an anonymous outcome)."""
-    if isinstance(outcome, AuthgateError):
-        return outcome.backend  # type: ignore[no-any-return]
-    if outcome is not None:
-        return getattr(request, "_authgate_backend", None)
-    return None
-
-
-def _untried(request: HttpRequest, backends: Sequence[Backend]) -> list[Backend]:
-    tried = {type(backend) for backend in getattr(request, "_authgate_backends", ())}
-    return [backend for backend in backends if type(backend) not in tried]
-
-
-def resolve_with(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+def resolve_subset(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
     """The outcome for an adapter that accepts only ``backends`` (one scheme, or a few).
 
-    The chain still runs once per request. If it already ran (the middleware, another
-    adapter), its outcome counts only when one of ``backends`` decided it — an identity is
-    returned, an error re-raised — and is ``None`` when another scheme decided. If it ended
-    anonymous, those of ``backends`` it did not try run now and their outcome is cached.
+    The chain still runs once per request: an answer a backend already gave is reused.
+    While nothing has decided, those of ``backends`` not yet run run now, in order. The
+    result counts only when one of ``backends`` decided it — its identity is returned, its
+    error raised — and is ``None`` when another scheme decided or none did.
     """
-    backends = tuple(backends)
-    cached = getattr(request, "_authgate_outcome", _UNSET)
-    if cached is _UNSET:
-        return resolve(request, backends)
-    decided = _decided_by(request, cached)
-    if decided is not None or cached is not None:
-        if decided is None or not isinstance(decided, tuple(type(b) for b in backends)):
-            return None
-        return resolve(request)  # the cached identity, or its error re-raised
-    untried = _untried(request, backends)
-    if not untried:
-        return None
-    previous = tuple(getattr(request, "_authgate_backends", ()))
-    del request._authgate_outcome  # type: ignore[attr-defined]
-    try:
-        return resolve(request, untried)
-    finally:
-        request._authgate_backends = (*previous, *untried)  # type: ignore[attr-defined]
+    outcome = outcome_of(request) or _start(request, ())
+    outcome.offer(backends)
+    if not outcome.decided:
+        untried = tuple(b for b in backends if type(b) not in outcome.results)
+        outcome.backends += untried
+        _walk(request, outcome, untried)
+        _settle(request, outcome)
+    return outcome.unwrap() if outcome.decided_by_one_of(backends) else None
 
 
 # --- async twins ------------------------------------------------------------------------
@@ -233,15 +302,17 @@ async def aauthenticate(request: HttpRequest, backends: Sequence[Backend]) -> Id
 async def aresolve(
     request: HttpRequest, backends: Sequence[Backend] | None = None
 ) -> Identity | None:
-    """:func:`resolve` for async views and ASGI middleware (no thread hop when cached)."""
-    if getattr(request, "_authgate_outcome", _UNSET) is not _UNSET:
+    """:func:`resolve` for async views and ASGI middleware (no thread hop when known)."""
+    if outcome_of(request) is not None:
         return resolve(request, backends)
     return await sync_to_async(resolve, thread_sensitive=True)(request, backends)
 
 
-async def aresolve_with(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
-    """:func:`resolve_with` for async code (no thread hop when nothing is left to run)."""
-    cached = getattr(request, "_authgate_outcome", _UNSET)
-    if cached is not _UNSET and (cached is not None or not _untried(request, backends)):
-        return resolve_with(request, backends)
-    return await sync_to_async(resolve_with, thread_sensitive=True)(request, backends)
+async def aresolve_subset(request: HttpRequest, backends: Sequence[Backend]) -> Identity | None:
+    """:func:`resolve_subset` for async code (no thread hop when nothing is left to run)."""
+    outcome = outcome_of(request)
+    if outcome is not None and (
+        outcome.decided or all(type(b) in outcome.results for b in backends)
+    ):
+        return resolve_subset(request, backends)
+    return await sync_to_async(resolve_subset, thread_sensitive=True)(request, backends)

@@ -1,33 +1,82 @@
-"""System checks: the chain, the shared settings and the middleware order.
+"""System checks: the ``AUTHGATE`` settings, the chain and the middleware order.
 
-Each credential kind registers its own checks from its folder (``schemes/<kind>/checks.py``);
-they are imported at the end of this module, which ``AuthgateConfig.ready`` imports. IDs are
-stable and documented: ``authgate.E0xx``/``W0xx`` for the chain and settings, ``E02x`` API
-tokens, ``E04x`` scoped tokens, ``E06x`` magic links, ``E08x`` OAuth, ``E10x`` HTTP Message
-Signatures.
+:func:`check_settings` is the one registered check for the settings: ``AUTHGATE`` is a
+dict, every key is known (a typo gets a "did you mean"), and each section
+(:func:`authgate.conf.sections`: the built-in ones and those named by chain backends) runs
+its own check, which validates its declared fields with :func:`check_fields` — one loop over
+the field specs — and then the rules that span fields, as small named functions. IDs are
+stable and documented: ``authgate.E0xx``/``W0xx`` for the chain and shared settings,
+``E02x`` API tokens, ``E04x`` scoped tokens, ``E06x`` magic links, ``E08x`` OAuth, ``E10x``
+HTTP Message Signatures.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from authgate.conf import DEFAULTS, settings
-from authgate.ratelimit import parse_rate
+from authgate.conf import ChainSettings, Section, sections
 
-__all__ = ["check_backends", "check_middleware", "check_settings"]
+__all__ = [
+    "check_backends",
+    "check_chain_settings",
+    "check_fields",
+    "check_middleware",
+    "check_settings",
+    "setting_value",
+]
 
 MIDDLEWARE_PATH = "authgate.middleware.AuthgateMiddleware"
 
 
+def _written() -> Mapping[str, Any]:
+    value = getattr(django_settings, "AUTHGATE", None) or {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def setting_value(key: str) -> Any:
+    """``AUTHGATE[key]`` as written, else its default (for rules that read another
+    section's key: that section's own check reports a bad value)."""
+    written = _written()
+    if key in written:
+        return written[key]
+    for section in sections():
+        for _attribute, spec in section.specs():
+            if spec.key == key:
+                return spec.default
+    raise KeyError(key)
+
+
+def check_fields(section: type[Section]) -> tuple[list[CheckMessage], dict[str, Any]]:
+    """Every declared field of ``section``, checked by its kind: an ``Error`` with the
+    field's id and hint for each refused value, and the converted values of the others
+    (by ``AUTHGATE`` key) for the rules that span fields."""
+    written = _written()
+    messages: list[CheckMessage] = []
+    values: dict[str, Any] = {}
+    for _attribute, spec in section.specs():
+        try:
+            values[spec.key] = spec.kind(written.get(spec.key, spec.default))
+        except ValueError as exc:
+            messages.append(Error(f"AUTHGATE[{spec.key!r}] {exc}", hint=spec.help, id=spec.check))
+    return messages, values
+
+
+def check_section(section: type[Section]) -> list[CheckMessage]:
+    """``section``'s own check if it names one, else its fields alone."""
+    if section.checks:
+        return list(import_string(section.checks)())
+    return check_fields(section)[0]
+
+
 @register(Tags.security)
-def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """Unknown keys (typos), and values of the wrong shape."""
-    messages: list[Any] = []
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``AUTHGATE`` is a dict of known keys, and each section's check passes."""
     user_settings = getattr(django_settings, "AUTHGATE", {})
     if not isinstance(user_settings, dict):
         return [
@@ -37,9 +86,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authgate.E001",
             )
         ]
+    found = sections()
+    known = [spec.key for section in found for _attribute, spec in section.specs()]
+    messages: list[CheckMessage] = []
     for key in user_settings:
-        if key not in DEFAULTS:
-            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
             messages.append(
                 Warning(
                     f"AUTHGATE[{key!r}] is not an authgate setting and is ignored.",
@@ -47,42 +99,32 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="authgate.W001",
                 )
             )
-    for name in ("LOGIN_LIMIT_RATE", "LINK_REQUEST_RATE"):
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        try:
-            parse_rate(value)
-        except ValueError as exc:
-            messages.append(
-                Error(
-                    f"AUTHGATE[{name!r}] is invalid: {exc}",
-                    hint="Use '<count>/<s|m|h|d>', e.g. '5/m', or None to disable.",
-                    id="authgate.E003",
-                )
-            )
-    for name in ("MAX_HEADER_LENGTH", "MAX_PASSWORD_LENGTH"):
-        value = getattr(settings, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 64:
-            messages.append(
-                Error(
-                    f"AUTHGATE[{name!r}] must be an integer of at least 64, got {value!r}.",
-                    hint=f"The default is {DEFAULTS[name]}.",
-                    id="authgate.E004",
-                )
-            )
-    if settings.CACHE not in django_settings.CACHES:
+    checked: set[str] = set()
+    for section in found:
+        if section.checks and section.checks in checked:
+            continue  # sections sharing one check (OAuth's and DPoP's) run it once
+        checked.add(section.checks)
+        messages.extend(check_section(section))
+    return messages
+
+
+def check_chain_settings() -> list[CheckMessage]:
+    """The chain's fields, the cache alias (and where rate limits are counted), and the
+    unauthenticated user."""
+    messages, values = check_fields(ChainSettings)
+    cache = values["CACHE"]
+    if cache not in django_settings.CACHES:
         messages.append(
             Error(
-                f"AUTHGATE['CACHE'] names the cache {settings.CACHE!r}, which is not in CACHES.",
+                f"AUTHGATE['CACHE'] names the cache {cache!r}, which is not in CACHES.",
                 hint="Name one of the aliases in the CACHES setting.",
                 id="authgate.E005",
             )
         )
     elif (
-        settings.LOGIN_LIMIT_RATE
+        values.get("LOGIN_LIMIT_RATE")
         and not django_settings.DEBUG
-        and "LocMemCache" in django_settings.CACHES[settings.CACHE].get("BACKEND", "")
+        and "LocMemCache" in django_settings.CACHES[cache].get("BACKEND", "")
     ):
         messages.append(
             Warning(
@@ -92,7 +134,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authgate.W002",
             )
         )
-    factory = settings.UNAUTHENTICATED_USER
+    factory = values["UNAUTHENTICATED_USER"]
     if isinstance(factory, str):
         try:
             import_string(factory)
@@ -108,20 +150,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 
 @register(Tags.security)
-def check_backends(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """Every entry of ``BACKENDS`` imports and is a Backend subclass."""
+def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every entry of ``BACKENDS`` imports and is a Backend subclass (the list itself is
+    the field check's, ``authgate.E002``)."""
     from authgate.backend import Backend
 
-    paths = settings.BACKENDS
-    if not isinstance(paths, (list, tuple)) or not paths:
-        return [
-            Error(
-                "AUTHGATE['BACKENDS'] must be a non-empty list of dotted paths.",
-                hint=f"The default is {DEFAULTS['BACKENDS']!r}.",
-                id="authgate.E002",
-            )
-        ]
-    messages: list[Any] = []
+    paths = setting_value("BACKENDS")
+    if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
+        return []
+    messages: list[CheckMessage] = []
     for path in paths:
         try:
             backend = import_string(path)
@@ -149,13 +186,13 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 
 @register(Tags.security)
-def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The middleware must run after sessions and Django's authentication."""
     middleware = list(getattr(django_settings, "MIDDLEWARE", None) or [])
     if MIDDLEWARE_PATH not in middleware:
         return []
     position = middleware.index(MIDDLEWARE_PATH)
-    messages: list[Any] = []
+    messages: list[CheckMessage] = []
     for required in (
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -169,11 +206,3 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 )
             )
     return messages
-
-
-# Each kind's checks register themselves when imported.
-from authgate.schemes.httpsig import checks as httpsig_checks  # noqa: E402, F401
-from authgate.schemes.links import checks as links_checks  # noqa: E402, F401
-from authgate.schemes.oauth import checks as oauth_checks  # noqa: E402, F401
-from authgate.schemes.scoped import checks as scoped_checks  # noqa: E402, F401
-from authgate.schemes.tokens import checks as tokens_checks  # noqa: E402, F401

@@ -6,7 +6,7 @@ import ipaddress
 
 from django.http import HttpRequest
 
-from authgate.conf import settings
+from authgate.conf import chain_settings
 
 __all__ = ["client_ip"]
 
@@ -18,8 +18,9 @@ def client_ip(request: HttpRequest) -> str:
     address of that header is used: a client can forge it otherwise.
     """
     raw = ""
-    if settings.CLIENT_IP_HEADER:
-        raw = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[0].strip()
+    header = chain_settings().client_ip_header
+    if header:
+        raw = request.META.get(header, "").split(",")[0].strip()
     if not raw:
         raw = request.META.get("REMOTE_ADDR", "")
     try:

@@ -14,7 +14,7 @@ from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from authgate.chain import aresolve, backends_for_view, request_backends, resolve
+from authgate.chain import aresolve, backends_for_view, resolve
 from authgate.errors import (
     INSUFFICIENT_SCOPE,
     AuthgateError,
@@ -41,7 +41,7 @@ def authenticate_with(*backend_paths: str) -> Callable[[View], View]:
     """Use this chain of backends (dotted paths) for the decorated view instead of the default."""
 
     def decorator(view: View) -> View:
-        view.authgate_backends = tuple(backend_paths)  # type: ignore[attr-defined]
+        view.__dict__["authgate_backends"] = tuple(backend_paths)
         return view
 
     return decorator
@@ -49,7 +49,7 @@ def authenticate_with(*backend_paths: str) -> Callable[[View], View]:
 
 def authgate_exempt(view: View) -> View:
     """Skip authgate's middleware for this view (it keeps Django's own ``request.user``)."""
-    view.authgate_exempt = True  # type: ignore[attr-defined]
+    view.__dict__["authgate_exempt"] = True
     return view
 
 
@@ -88,7 +88,7 @@ def check_access(
     try:
         identity = resolve(request, backends_for_view(view))
     except AuthgateError as exc:
-        return _refuse(request, exc)
+        return error_response(request, exc)
     return _check_identity(request, identity, scopes)
 
 
@@ -99,7 +99,7 @@ async def acheck_access(
     try:
         identity = await aresolve(request, backends_for_view(view))
     except AuthgateError as exc:
-        return _refuse(request, exc)
+        return error_response(request, exc)
     return _check_identity(request, identity, scopes)
 
 
@@ -111,15 +111,8 @@ def _check_identity(
             raise NotAuthenticated()
         require_scopes(identity, scopes_for(scopes, request.method or "GET"))
     except AuthgateError as exc:
-        return _refuse(request, exc)
+        return error_response(request, exc)
     return None
-
-
-def _refuse(request: HttpRequest, exc: AuthgateError) -> HttpResponse:
-    if exc.backend is None:
-        # A scope refusal names the scheme that authenticated (RFC 6750 §3.1).
-        exc.backend = getattr(request, "_authgate_backend", None)
-    return error_response(request, exc, request_backends(request))
 
 
 def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:

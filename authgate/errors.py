@@ -60,9 +60,6 @@ class AuthgateError(Exception):
         self.detail = detail if detail is not None else self.default_detail
         #: Extra values some adapters use (e.g. ``scope`` for RFC 6750 challenges).
         self.extra = extra
-        #: The backend that raised it, filled in by the chain (so its challenge can carry
-        #: the error, RFC 6750 §3).
-        self.backend: Any = None
         super().__init__(str(self.detail))
 
     def as_dict(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from authgate._speed.slots import slot_setters
+from authgate.core.slots import slot_setters
 
 if TYPE_CHECKING:
     from authgate.core.policy import Policy
@@ -39,7 +39,7 @@ class Identity:
         expires_at: datetime | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> None:
-        # One Identity per request: see authgate._speed.slots.
+        # One Identity per request: see authgate.core.slots.
         user_, scheme_, credential_, restrictions_, expires_at_, headers_ = _SLOT_SETTERS
         user_(self, user)
         scheme_(self, scheme)

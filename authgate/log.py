@@ -18,11 +18,17 @@ __all__ = ["RedactSecretsFilter", "sensitive_parameter_names"]
 
 def sensitive_parameter_names() -> tuple[str, ...]:
     """Query parameters that carry credentials in this deployment."""
-    names: tuple[str, ...]
+    names: tuple[str | None, ...]
     try:
-        from authgate.conf import settings
+        from authgate.schemes.links.settings import link_settings
+        from authgate.schemes.scoped.settings import scoped_settings
+        from authgate.schemes.tokens.settings import token_settings
 
-        names = (settings.TOKEN_QUERY_PARAM, settings.SCOPED_QUERY_PARAM, settings.LINK_TOKEN_NAME)
+        names = (
+            token_settings().query_param,
+            scoped_settings().query_param,
+            link_settings().token_name,
+        )
     except Exception:  # settings not configured yet (e.g. logging set up before Django)
         names = ("TOKEN", "sesame")
     return tuple(name for name in names if name)

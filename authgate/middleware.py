@@ -17,7 +17,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
-from authgate.chain import aresolve, backends_for_view, resolve
+from authgate.chain import aresolve, backends_for_view, identity_of, resolve
 from authgate.errors import AuthgateError
 from authgate.responses import error_response
 
@@ -41,22 +41,23 @@ class AuthgateMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.async_mode:
             return self.__acall__(request)
-        request.auth = None  # type: ignore[attr-defined]
+        request.__dict__["auth"] = None
         response = self.get_response(request)
         self._add_headers(request, response)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        request.auth = None  # type: ignore[attr-defined]
+        request.__dict__["auth"] = None
         response = await self.get_response(request)
         self._add_headers(request, response)
         return response  # type: ignore[no-any-return]
 
     @staticmethod
     def _add_headers(request: HttpRequest, response: HttpResponse) -> None:
-        identity = getattr(request, "_authgate_outcome", None)
-        for name, value in getattr(identity, "response_headers", {}).items():
-            response.headers.setdefault(name, value)
+        identity = identity_of(request)
+        if identity is not None:
+            for name, value in identity.response_headers.items():
+                response.headers.setdefault(name, value)
 
     def process_view(
         self,

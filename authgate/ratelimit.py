@@ -8,31 +8,16 @@ trip. If the cache is unreachable we fail closed (503), never open.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Iterable
 
 from django.core.cache import caches
 
-from authgate.conf import settings
+from authgate.conf import chain_settings
+from authgate.core.durations import parse_rate
 from authgate.errors import RateLimited, ServiceUnavailable
 
-__all__ = ["FailureLimiter", "parse_rate"]
-
-_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"5/m"`` → ``(5, 60)``; ``"100/15m"`` → ``(100, 900)``. ``ValueError`` if malformed."""
-    match = _RATE_RE.match(rate) if isinstance(rate, str) else None
-    if not match:
-        raise ValueError(f"{rate!r} is not a rate like '5/m', '100/h' or '10/15m'.")
-    count, multiplier, unit = match.groups()
-    seconds = int(multiplier or 1) * _UNITS[unit.lower()]
-    if int(count) < 1 or seconds < 1:
-        raise ValueError(f"{rate!r} must allow at least one attempt per period.")
-    return int(count), seconds
+__all__ = ["FailureLimiter"]
 
 
 class FailureLimiter:
@@ -63,7 +48,7 @@ class FailureLimiter:
             return
         cache_keys, retry_after = self._keys(keys)
         try:
-            counts = caches[settings.CACHE].get_many(cache_keys)
+            counts = caches[chain_settings().cache].get_many(cache_keys)
         except Exception as exc:  # the cache client's own errors vary by backend
             raise ServiceUnavailable() from exc
         if any(count >= self.limit for count in counts.values()):
@@ -74,7 +59,7 @@ class FailureLimiter:
         if not self.enabled:
             return
         cache_keys, _ = self._keys(keys)
-        cache = caches[settings.CACHE]
+        cache = caches[chain_settings().cache]
         try:
             for key in cache_keys:
                 cache.add(key, 0, timeout=self.period + 1)

@@ -17,7 +17,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["connect"]
 
@@ -29,9 +29,10 @@ _CACHED_USER_FIELDS = ("is_active", "is_staff", "is_superuser")
 
 
 def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    watch_password = settings.REVOKE_TOKENS_ON_PASSWORD_CHANGE
-    watch_active = settings.REVOKE_TOKENS_ON_DEACTIVATION
-    cached = bool(settings.TOKEN_CACHE_TIMEOUT)
+    tokens = token_settings()
+    watch_password = tokens.revoke_on_password_change
+    watch_active = tokens.revoke_on_deactivation
+    cached = bool(tokens.cache_timeout)
     if raw or instance._state.adding or not (watch_password or watch_active or cached):
         return
     update_fields = kwargs.get("update_fields")
@@ -55,7 +56,7 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
 
 
 def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    from authgate.models import APIToken
+    from authgate.schemes.tokens.models import APIToken
     from authgate.schemes.tokens.service import forget_cached, revoke_all
 
     reason = instance.__dict__.pop("_authgate_revoke_reason", "")

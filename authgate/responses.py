@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.http import HttpRequest, JsonResponse
 
 from authgate.backend import Backend
+from authgate.chain import load_backends, outcome_of
 from authgate.errors import AuthgateError
 
 __all__ = ["challenges", "error_response"]
@@ -27,22 +28,29 @@ def challenges(
     ``Bearer``): the client gets one challenge per scheme name, the failing backend's if it
     is one of them, so the error is never hidden behind a bare duplicate.
     """
+    outcome = outcome_of(request)
+    # The backend whose own error this is (the chain's), so its challenge carries it.
+    failing = outcome.backend if outcome is not None and error is outcome.error else None
     by_scheme: dict[str, str] = {}
     for backend in backends:
-        own_error = error if error is not None and error.backend is backend else None
-        challenge = backend.challenge(request, own_error)  # type: ignore[arg-type]
-        if not challenge:
-            continue
-        scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
-        if scheme not in by_scheme or own_error is not None:
-            by_scheme[scheme] = challenge
+        own_error = error if failing is not None and type(backend) is type(failing) else None
+        for challenge in backend.challenges(request, own_error):
+            scheme = challenge.split(" ", 1)[0].lower()  # auth-scheme is case-insensitive
+            if scheme not in by_scheme or own_error is not None:
+                by_scheme[scheme] = challenge
     return list(by_scheme.values())
 
 
 def error_response(
-    request: HttpRequest, error: AuthgateError, backends: Sequence[Backend]
+    request: HttpRequest, error: AuthgateError, backends: Sequence[Backend] | None = None
 ) -> JsonResponse:
-    """The JSON response for ``error``, with the headers its status code calls for."""
+    """The JSON response for ``error``, with the headers its status code calls for.
+
+    ``backends`` name the 401's challenges; by default the chain that ran for ``request``.
+    """
+    outcome = outcome_of(request)
+    if backends is None:
+        backends = outcome.backends if outcome is not None else load_backends()
     status = error.status_code
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if status == 401:
@@ -53,9 +61,9 @@ def error_response(
             status = 403
         for backend in backends:
             headers.update(backend.get_auth_headers(request))
-    elif status == 403 and error.backend is not None:
-        # RFC 6750 §3.1: an insufficient_scope refusal names the scheme's challenge too.
-        challenge = error.backend.challenge(request, error)
+    elif status == 403 and outcome is not None and outcome.backend is not None:
+        # RFC 6750 §3.1: an insufficient_scope refusal names the deciding scheme's challenge.
+        challenge = outcome.backend.challenge(request, error)
         if challenge and error.code == "insufficient_scope":
             headers["WWW-Authenticate"] = challenge
     if error.retry_after is not None:

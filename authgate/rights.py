@@ -14,22 +14,35 @@ token not limited by scope carries every scope), and then
 Credentials whose restrictions an API token cannot carry (a scoped token's endpoints) are
 refused: they cannot manage API tokens. Rotating hands out a token with the old one's rights,
 so a caller may rotate only tokens that carry no more rights than itself.
+
+The same rule for scoped tokens (``POST /auth/scoped/`` and the temporary-credential page):
+:func:`check_endpoints_within`, :func:`granted_scopes` and :func:`capped_max_age`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
-from authgate.errors import INSUFFICIENT_SCOPE, PermissionDenied
+from authgate.errors import (
+    EXPIRED_TOKEN,
+    INSUFFICIENT_SCOPE,
+    AuthenticationFailed,
+    PermissionDenied,
+)
 from authgate.identity import Identity
-from authgate.models import APIToken
+from authgate.schemes.scoped.service import max_age_seconds
+from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import DEFAULT, expiry
 
 __all__ = [
@@ -41,6 +54,10 @@ __all__ = [
     "capped_lifetime",
     "clamp_expiry",
     "rotation_lifetime",
+    "check_endpoints_within",
+    "granted_scopes",
+    "capped_max_age",
+    "view_names_under",
 ]
 
 #: The scope a restricted credential needs to list, create, revoke or rotate tokens.
@@ -122,7 +139,7 @@ def within(
                 % {"scopes": ", ".join(sorted(limits.scopes))}
             )
         if scopes is None:
-            registered = settings.SCOPES or {}
+            registered = token_settings().scopes
             scopes = sorted(name for name in limits.scopes if name in registered)
         else:
             missing = sorted(set(scopes) - limits.scopes)
@@ -204,8 +221,122 @@ def rotation_lifetime(limits: Limits, token: APIToken, now: datetime) -> Any:
     lifetime: Any = None
     if token.expires is not None:
         lifetime = token.expires - token.created
-        if settings.TOKEN_MAX_LIFETIME is not None:
-            lifetime = min(lifetime, settings.TOKEN_MAX_LIFETIME)
-    elif not settings.ALLOW_NON_EXPIRING_TOKENS:
+        maximum = token_settings().max_lifetime
+        if maximum is not None:
+            lifetime = min(lifetime, maximum)
+    elif not token_settings().allow_non_expiring:
         lifetime = DEFAULT
     return capped_lifetime(limits, lifetime, now)
+
+
+# --- scoped tokens minted from a credential ---------------------------------------------
+
+_REGEX_SPECIAL = set(".^$*+?{}[]\\|()")
+
+
+def _literal(pattern: object) -> tuple[str, bool]:
+    """The literal start of a URL pattern, and whether the pattern is that literal only."""
+    if isinstance(pattern, RoutePattern):
+        route = str(pattern)
+        head, marker, _rest = route.partition("<")
+        return head, not marker
+    if isinstance(pattern, RegexPattern):
+        regex = str(pattern).removeprefix("^")
+        whole = regex.removesuffix(r"\Z").removesuffix("$")
+        for index, char in enumerate(whole):
+            if char in _REGEX_SPECIAL:
+                return whole[:index], False
+        return whole, True
+    return "", False  # LocalePrefixPattern or a custom pattern: anything may follow
+
+
+def view_names_under(prefix: str) -> set[str]:
+    """View names (as ``ResolverMatch.view_name``) whose URLs might lie under ``prefix``.
+
+    An over-approximation: a pattern is included unless its literal start proves it cannot
+    match below ``prefix``. Checking more views than necessary only refuses more.
+    """
+    relative = prefix.lstrip("/")
+    found: set[str] = set()
+
+    def walk(patterns: Any, literal: str, exact: bool, namespaces: list[str]) -> None:
+        for entry in patterns:
+            head, whole = _literal(entry.pattern)
+            text = literal + head if exact else literal
+            is_exact = exact and whole
+            if not (
+                text.startswith(relative)
+                or (relative.startswith(text) and (not is_exact or isinstance(entry, URLResolver)))
+            ):
+                continue
+            if isinstance(entry, URLResolver):
+                inner = [*namespaces, entry.namespace] if entry.namespace else namespaces
+                walk(entry.url_patterns, text, is_exact, inner)
+            elif isinstance(entry, URLPattern):
+                found.add(":".join([*namespaces, entry.name or entry.lookup_str]))
+
+    walk(get_resolver().url_patterns, "", True, [])
+    return found
+
+
+def _resources_for(path: str) -> set[str | None]:
+    names: set[str | None] = set(view_names_under(path))
+    with contextlib.suppress(Resolver404):
+        names.add(resolve(path).view_name)
+    return names or {None}
+
+
+def check_endpoints_within(identity: Identity, endpoints: dict[str, list[str]]) -> None:
+    """Refuse endpoints the credential could not call itself: every (method, prefix) must be
+    allowed for the view the prefix resolves to, for every view whose URL could lie under it
+    (djblets-style policies name views), and for the path (endpoint-style policies); a GET
+    needs HEAD too, which a token for GET gets."""
+    if identity.restrictions is None:
+        return  # a password or a session: the user's full rights
+    for method, paths in endpoints.items():
+        methods = (method, "HEAD") if method == "GET" else (method,)
+        for path in paths:
+            for resource in _resources_for(path):
+                for each in methods:
+                    if not identity.allows(each, resource=resource, path=path):
+                        raise PermissionDenied(
+                            INSUFFICIENT_SCOPE,
+                            _(
+                                "The credential used here does not allow %(method)s on "
+                                "%(path)s, so a token minted with it cannot either."
+                            )
+                            % {"method": each, "path": path},
+                        )
+
+
+def granted_scopes(identity: Identity, requested: list[str] | None) -> list[str] | None:
+    """The requested scopes within the credential's; a scope-limited credential passes its
+    (registered) scopes on when none are requested."""
+    limit = identity.scopes
+    if limit is None:
+        return requested
+    if requested is None:
+        registered = token_settings().scopes
+        return sorted(name for name in limit if name in registered)
+    granted = sorted(set(requested) & limit)
+    if requested and not granted:
+        raise PermissionDenied(
+            INSUFFICIENT_SCOPE,
+            _("The credential used here carries none of the requested scopes."),
+            scope=" ".join(requested),
+        )
+    return granted
+
+
+def capped_max_age(identity: Identity, value: object) -> int:
+    """A scoped token's lifetime in seconds: ``value`` (or the default), ending no later
+    than the credential that mints it."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ValueError("max_age must be an integer number of seconds")
+    seconds = max_age_seconds(value)  # type: ignore[arg-type]
+    if identity.expires_at is not None:
+        remaining = math.floor((identity.expires_at - datetime.now(tz=UTC)).total_seconds())
+        if remaining < 1:
+            raise AuthenticationFailed(EXPIRED_TOKEN, _("This credential has expired."))
+        seconds = min(seconds, remaining)
+    return seconds

@@ -153,3 +153,114 @@ def shuffled(items: list[Any]) -> list[Any]:
     items = list(items)
     random.Random(7).shuffle(items)
     return items
+
+
+# --- OAuth access tokens (JWT) and DPoP proofs ---------------------------------------
+
+OAUTH_ISSUER = "https://idp.bench.example"
+OAUTH_AUDIENCE = "https://api.bench.example"
+
+
+def enable_oauth() -> tuple[Any, Any]:
+    """Configure OAuthBackend for this process (an inline ES256 JWKS, no network) and
+    return ``(the IdP's signing key, a client's DPoP key)``."""
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    idp_key = ec.generate_private_key(ec.SECP256R1())
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(idp_key.public_key()))
+    override_settings(
+        AUTHGATE={
+            **django_settings.AUTHGATE,
+            "OAUTH_ISSUER": OAUTH_ISSUER,
+            "OAUTH_AUDIENCE": OAUTH_AUDIENCE,
+            "OAUTH_JWKS": {"keys": [{**public, "kid": "bench", "use": "sig"}]},
+        }
+    ).enable()
+    return idp_key, ec.generate_private_key(ec.SECP256R1())
+
+
+def oauth_token(idp_key: Any, username: str, *, jkt: str | None = None) -> str:
+    """An RFC 9068 access token for ``username``, bound to ``jkt`` if given."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": OAUTH_ISSUER,
+        "aud": OAUTH_AUDIENCE,
+        "sub": username,
+        "client_id": "bench",
+        "iat": now,
+        "exp": now + 3600,
+        "scope": "notes:read",
+    }
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
+    headers = {"kid": "bench", "typ": "at+jwt"}
+    return jwt.encode(claims, idp_key, algorithm="ES256", headers=headers)
+
+
+def dpop_requests(client_key: Any, tokens: list[str]) -> Callable[[int], Any]:
+    """The i-th request: a bound token and a fresh proof (signed outside the timing)."""
+    import hashlib
+    import json
+    import secrets
+    import time
+
+    import jwt
+
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(client_key.public_key()))
+
+    def prepare(i: int) -> Any:
+        token = tokens[i % len(tokens)]
+        ath = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=")
+        proof = jwt.encode(
+            {
+                "jti": secrets.token_urlsafe(12),
+                "htm": "GET",
+                "htu": "http://testserver/",
+                "iat": int(time.time()),
+                "ath": ath.decode(),
+            },
+            client_key,
+            algorithm="ES256",
+            headers={"typ": "dpop+jwt", "jwk": public},
+        )
+        return rf.get("/", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+
+    return prepare
+
+
+def oauth_cases(usernames: list[str]) -> list[Case]:
+    """OAuth JWT access tokens as Bearer, and DPoP-bound ones with a proof, side by side."""
+    import json
+
+    import jwt
+
+    from authgate.schemes.oauth.dpop import jwk_thumbprint
+
+    idp_key, client_key = enable_oauth()
+    jkt = jwk_thumbprint(json.loads(jwt.algorithms.ECAlgorithm.to_jwk(client_key.public_key())))
+    plain = [oauth_token(idp_key, name) for name in usernames]
+    bound = [oauth_token(idp_key, name, jkt=jkt) for name in usernames]
+    backend = "authgate.schemes.oauth.backend.OAuthBackend"
+    return [
+        authgate_case(
+            "authgate OAuth JWT (ES256)",
+            backend,
+            lambda i: header_request(f"Bearer {plain[i % len(plain)]}"),
+            calls=1000,
+        ),
+        authgate_case(
+            "authgate OAuth JWT + DPoP proof (ES256)",
+            backend,
+            dpop_requests(client_key, bound),
+            calls=1000,
+        ),
+    ]

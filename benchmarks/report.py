@@ -25,8 +25,8 @@ def ratios(part: dict[str, Any]) -> dict[str, float]:
         "DRF token / authgate token": auth["DRF TokenAuthentication"] / token,
         "scoped token - floor (µs)": auth["authgate scoped token"] - floor,
         "magic link - floor (µs)": auth["authgate magic link"] - floor,
-        "API token writing last_used - API token (µs)": auth[
-            "authgate API token, writing last_used"
+        "API token first use in its interval - API token (µs)": auth[
+            "authgate API token, first use in its interval"
         ]
         - token,
         "full request: authgate / unauthenticated": requests["authgate API token"]

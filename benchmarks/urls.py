@@ -6,6 +6,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_api_key.permissions import HasAPIKey
 
 from authgate.contrib.drf import AuthgateAuthentication
 
@@ -28,4 +29,6 @@ urlpatterns = [
     path("drf-token/", view(TokenAuthentication)),
     path("knox/", view(KnoxAuthentication)),
     path("authgate/", view(AuthgateAuthentication)),
+    # djangorestframework-api-key is a permission, not an authentication class.
+    path("api-key/", view(permission=HasAPIKey)),
 ]

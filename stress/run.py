@@ -14,9 +14,13 @@ What it does, from nothing:
    every response is checked against the identity its credential must give; API tokens
    are answered from rows kept in each worker (``TOKEN_LOCAL_CACHE_SIZE``), so a
    revocation must reach the other processes; every worker must have subscribed;
-5. cuts the database, then Redis, at the proxies: authenticated requests must be refused
+5. one flush interval after the load (``TOKEN_USAGE_FLUSH_INTERVAL``, the workers still
+   running), every valid API token's ``last_used`` must be its newest use — tokens served
+   by every worker included — and, compared with the rows before the load, nothing else
+   in any token row may have changed but revocations made mid-run and use counts;
+6. cuts the database, then Redis, at the proxies: authenticated requests must be refused
    (503, or 401), never let through; restores them: the same gunicorn recovers, no restart;
-6. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
+7. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
    5xx, any wrong identity, any one-time credential accepted other than exactly once, any
    success after a revocation returned, or any token in gunicorn's log.
 """
@@ -174,6 +178,7 @@ class Item:
     expect: Any = None
     one_time: bool = False
     revoke_mid_run: Any = None  # the token row, revoked halfway
+    token_id: Any = None  # an API token whose last_used is checked afterwards
 
 
 def setup_django() -> None:
@@ -212,9 +217,14 @@ def make_credentials(users: int = 24) -> dict[str, list[Item]]:
     for i, user in enumerate(people):
         name = user.get_username()
         scopes = ["notes:read"] if i % 2 else None
-        _row, token = tokens.issue(user, scopes=scopes)
+        row, token = tokens.issue(user, scopes=scopes)
         out["valid"].append(
-            Item("api token", headers=bearer(token), expect=(name, "token", scopes))
+            Item(
+                "api token",
+                headers=bearer(token),
+                expect=(name, "token", scopes),
+                token_id=row.pk,
+            )
         )
         st = scoped.issue(user, {"GET": ["/api/"]})
         out["valid"].append(
@@ -311,7 +321,8 @@ def secrets_of(credentials: dict[str, list[Item]]) -> set[str]:
 # --- the load ----------------------------------------------------------------------------
 
 
-def request(item: Item, path: str) -> tuple[int, Any, float]:
+def request(item: Item, path: str) -> tuple[int, Any, float, str | None]:
+    """``(status, identity, seconds, pid of the worker that answered)``."""
     url = path + ("?" + urlencode(item.params) if item.params else "")
     conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
     started = time.perf_counter()
@@ -320,6 +331,7 @@ def request(item: Item, path: str) -> tuple[int, Any, float]:
         response = conn.getresponse()
         body = response.read()
         status = response.status
+        pid = response.getheader("X-Worker-Pid")
     finally:
         conn.close()
     elapsed = time.perf_counter() - started
@@ -327,10 +339,15 @@ def request(item: Item, path: str) -> tuple[int, Any, float]:
     if status == 200:
         data = json.loads(body)
         identity = (data["user"], data["scheme"], data["scopes"])
-    return status, identity, elapsed
+    return status, identity, elapsed, pid
 
 
-def drive(credentials: dict[str, list[Item]]) -> dict[str, Any]:
+#: Per API token (``Item.token_id``): ``(sent, answered, worker pid)`` of each accepted
+#: request, wall-clock seconds (the workers' clock: the same machine).
+Uses = dict[Any, list[tuple[float, float, str | None]]]
+
+
+def drive(credentials: dict[str, list[Item]], uses: Uses) -> dict[str, Any]:
     from authgate.schemes.tokens import service as tokens
 
     one_time: list[Item] = []
@@ -379,13 +396,17 @@ def drive(credentials: dict[str, list[Item]]) -> dict[str, Any]:
                 return
             path = random.choice(PATHS)
             sent = time.monotonic()
+            sent_wall = time.time()
             try:
-                status, identity, elapsed = request(item, path)
+                status, identity, elapsed, pid = request(item, path)
             except Exception as exc:
                 with lock:
                     problems.append(f"{item.kind}: transport error {exc!r}")
                 continue
+            answered_wall = time.time()
             with lock:
+                if status == 200 and item.token_id is not None:
+                    uses[item.token_id].append((sent_wall, answered_wall, pid))
                 latencies.append(elapsed)
                 statuses[status] += 1
                 if status >= 500:
@@ -438,15 +459,87 @@ def drive(credentials: dict[str, list[Item]]) -> dict[str, Any]:
     }
 
 
+def token_rows() -> dict[Any, dict[str, Any]]:
+    """Every API token row, every column, by id."""
+    from authgate.models import APIToken
+
+    return {row["id"]: row for row in APIToken.objects.values()}
+
+
+#: How long past one flush interval a write may take to land (seconds).
+FLUSH_SLACK = 2.0
+
+
+def check_last_used(
+    credentials: dict[str, list[Item]], uses: Uses, before: dict[Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """One flush interval after the load (the workers still running: no exit has written
+    anything), every used token's ``last_used`` is its newest use, whichever of the
+    workers served it, from 127.0.0.1; and the request path wrote nothing else in any
+    token row: compared with the rows before the load, only ``last_used`` and
+    ``last_used_ip`` changed, apart from the revocations made mid-run and the use counts
+    of ``max_uses`` tokens."""
+    from authgate.schemes.tokens.settings import token_settings
+
+    interval = token_settings().usage_flush_interval.total_seconds()
+    time.sleep(interval + FLUSH_SLACK)
+    after = token_rows()
+    problems: list[str] = []
+    workers: set[str | None] = set()
+    on_every_worker = 0
+    for token_id, seen in uses.items():
+        newest_sent = max(sent for sent, _answered, _pid in seen)
+        newest_answered = max(answered for _sent, answered, _pid in seen)
+        served_by = {pid for _sent, _answered, pid in seen}
+        workers |= served_by
+        on_every_worker += len(served_by) == WORKERS
+        row = after[token_id]
+        stored = row["last_used"].timestamp() if row["last_used"] else 0.0
+        # The newest use happened between its request's sending and its answer.
+        if not newest_sent - 0.001 <= stored <= newest_answered + 0.001:
+            lag = newest_sent - stored
+            problems.append(
+                f"token {token_id}: last_used {lag:+.3f} s from its newest use, "
+                f"{interval + FLUSH_SLACK:g} s after the load (served by {len(served_by)} workers)"
+            )
+        if row["last_used_ip"] != "127.0.0.1":
+            problems.append(f"token {token_id}: last_used_ip {row['last_used_ip']!r}")
+    if len(workers) < WORKERS or not on_every_worker:
+        problems.append(f"the checked tokens were served by {len(workers)} workers, not all")
+    revoked = {item.revoke_mid_run.pk for item in credentials["revoked mid-run"]}
+    for token_id, row in after.items():
+        old = before.get(token_id)
+        if old is None:
+            problems.append(f"token {token_id}: created during the load")
+            continue
+        allowed = {"last_used", "last_used_ip"}
+        if token_id in revoked:
+            allowed |= {"revoked_at", "revoked_reason"}
+        if old["max_uses"] is not None:
+            allowed.add("use_count")
+        written = sorted(k for k in row if row[k] != old[k] and k not in allowed)
+        if written:
+            problems.append(f"token {token_id}: {', '.join(written)} written during the load")
+    return {
+        "flush_interval_s": interval,
+        "checked_after_s": interval + FLUSH_SLACK,
+        "tokens_checked": len(uses),
+        "tokens_used_on_every_worker": on_every_worker,
+        "workers_seen": len(workers),
+        "rows_compared": len(after),
+        "problems": problems,
+    }
+
+
 def local_cache_subscribers() -> int:
     """Workers subscribed to the token invalidation channel: the revocations checked above
     went through rows kept in each worker (stress/settings.py sets TOKEN_LOCAL_CACHE_SIZE)."""
     import redis
 
     from authgate._speed.local_rows import channel
-    from authgate.conf import settings
+    from authgate.conf import chain_settings
 
-    name = channel(settings.CACHE)
+    name = channel(chain_settings().cache)
     with redis.Redis(host=HOST, port=6379) as client:
         return int(dict(client.pubsub_numsub(name)).get(name.encode(), 0))
 
@@ -460,7 +553,7 @@ def outage(credentials: dict[str, list[Item]], pg: Proxy, rd: Proxy, master: int
     revoked = credentials["revoked"][0]
 
     def expect(item: Item, allowed: set[int], phase: str) -> None:
-        status, _identity, _ = request(item, random.choice(PATHS))
+        status, _identity, _seconds, _pid = request(item, random.choice(PATHS))
         seen[f"{phase}: {status}"] += 1
         if status not in allowed:
             problems.append(f"{phase}: {item.kind} answered {status}, expected {sorted(allowed)}")
@@ -555,7 +648,9 @@ def main() -> int:
             f"gunicorn ({WORKERS} workers) on {HOST}:{PORT}; driving for {SECONDS:.0f} s / "
             f"{MAX_REQUESTS} requests with {THREADS} threads"
         )
-        load = drive(credentials)
+        before = token_rows()
+        uses: Uses = defaultdict(list)
+        load = drive(credentials, uses)
         log(
             f"{load['requests']} requests in {load['seconds']} s: {load['throughput_rps']} req/s, "
             f"p50 {load['latency_ms']['p50']} ms, p90 {load['latency_ms']['p90']} ms, "
@@ -565,6 +660,13 @@ def main() -> int:
         log(f"in-process token cache: {load['local_cache_subscribers']} workers subscribed")
         if load["local_cache_subscribers"] < WORKERS:
             load["problems"].append("not every worker kept token rows (TOKEN_LOCAL_CACHE_SIZE)")
+        usage = check_last_used(credentials, uses, before)
+        log(
+            f"last_used: {usage['tokens_checked']} tokens ({usage['tokens_used_on_every_worker']}"
+            f" used on all {WORKERS} workers) checked {usage['checked_after_s']:g} s after the "
+            f"load; {usage['rows_compared']} rows compared: "
+            f"{len(usage['problems'])} problem(s)"
+        )
         faults = outage(credentials, pg, rd, proc.pid)
         log(f"outage: {faults['answers']}")
     finally:
@@ -577,7 +679,10 @@ def main() -> int:
         s[:8] + "…" for s in secrets_of(credentials) if s in server_log.read_text(errors="replace")
     ]
     problems = (
-        load["problems"] + faults["problems"] + [f"token in the server log: {s}" for s in leaked]
+        load["problems"]
+        + usage["problems"]
+        + faults["problems"]
+        + [f"token in the server log: {s}" for s in leaked]
     )
     report = {
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -589,6 +694,7 @@ def main() -> int:
             "cpus": os.cpu_count(),
         },
         "load": {k: v for k, v in load.items() if k != "problems"},
+        "last_used": {k: v for k, v in usage.items() if k != "problems"},
         "outage": faults["answers"],
         "problems": problems[:50],
         "problem_count": len(problems),

@@ -6,9 +6,11 @@ proxies); everything else is the demo's own configuration.
 """
 
 from demo.settings import *  # noqa: F403
-from demo.settings import AUTHGATE, CACHES, DATABASES
+from demo.settings import AUTHGATE, CACHES, DATABASES, MIDDLEWARE
 
 DEBUG = False
+# Says which worker answered (stress/run.py checks last_used of tokens used on every worker).
+MIDDLEWARE = [*MIDDLEWARE, "stress.worker_pid.worker_pid"]
 AUTHGATE = {**AUTHGATE, "TOKEN_CACHE_TIMEOUT": 30, "TOKEN_LOCAL_CACHE_SIZE": 10_000}
 # Fail fast when a store is unreachable: the point of the outage phase is a quick 503.
 DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}

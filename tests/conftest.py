@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -39,6 +38,7 @@ from django.db import connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from authgate.schemes.tokens import usage as token_usage
 from tests.reliability.leakcheck import LeakCheck
 
 # CI draws the same examples on every run so a red build can be reproduced; locally each
@@ -77,13 +77,17 @@ BOTH_PATHS = (
     "tests/schemes/scoped/test_backend.py",
     "tests/test_users.py",
 )
+#: ... except these: the servers they start are other processes, with their own settings.
+ONE_PATH = ("tests/schemes/tokens/test_usage_servers.py",)
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     path = os.path.relpath(str(metafunc.definition.path), _ROOT).replace(os.sep, "/")
-    if path.startswith(BOTH_PATHS) and not metafunc.definition.get_closest_marker(
-        "fast_paths_only"
+    if (
+        path.startswith(BOTH_PATHS)
+        and not path.startswith(ONE_PATH)
+        and not metafunc.definition.get_closest_marker("fast_paths_only")
     ):
         metafunc.parametrize("fast_paths", [True, False], ids=["fast", "plain"], indirect=True)
 
@@ -92,24 +96,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def fast_paths(request: pytest.FixtureRequest) -> Iterator[bool]:
     """``AUTHGATE["FAST_PATHS"]`` for this test: on, unless parametrized ``[plain]``.
 
-    Off by its default, not by an ``AUTHGATE`` override: a test's own override of other
-    keys (many replace the whole dict) then stays on the plain paths too.
+    Off as if the project's dict said so, under whatever ``AUTHGATE`` a test sets itself
+    (many replace the whole dict), unless it names ``FAST_PATHS``.
     """
     fast = getattr(request, "param", True)
     if fast:
         yield True
         return
+    from django.core.signals import setting_changed
+
     from authgate import conf
 
-    assert "FAST_PATHS" not in (getattr(django_settings, "AUTHGATE", None) or {})
+    written = conf.user_settings
+
+    def plain() -> dict[str, Any]:
+        return {"FAST_PATHS": False, **written()}
+
+    def reload() -> None:  # what override_settings(AUTHGATE=...) sends
+        setting_changed.send(sender=None, setting="AUTHGATE", value=None, enter=True)
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(conf.DEFAULTS, "FAST_PATHS", False)
-        conf.settings.reload()
+        patch.setattr(conf, "user_settings", plain)
+        reload()
         try:
             yield False
         finally:
             patch.undo()
-            conf.settings.reload()
+            reload()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -124,6 +137,15 @@ def leak_check() -> Iterator[LeakCheck]:
     assert not leaks, f"{len(leaks)} secret(s) leaked, e.g. " + "; ".join(
         f"{leak.secret_kind} in {leak.where}: {leak.excerpt!r}" for leak in leaks[:5]
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_usage_buffer() -> Iterator[None]:
+    """Start and end every test with no buffered token uses (authgate.schemes.tokens.usage): a use
+    recorded in one test is never written into another test's rows."""
+    token_usage.usage_buffer().discard()
+    yield
+    token_usage.usage_buffer().discard()
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ def check_postgres() -> str | None:
     try:
         import psycopg
     except ImportError:
-        return "psycopg is not installed (pip install -e '.[dev]')"
+        return "psycopg is not installed (the [postgres] extra: make venv)"
     try:
         # Django creates the test database from the maintenance database, as here.
         with psycopg.connect(
@@ -57,7 +57,7 @@ def check_redis() -> str | None:
     try:
         import redis
     except ImportError:
-        return "redis is not installed (pip install -e '.[dev]')"
+        return "redis is not installed (the [redis] extra: make venv)"
     try:
         client = redis.Redis.from_url(
             REDIS_URL, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,10 @@ AUTHGATE = {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",
     },
+    # Uses are buffered, as by default, but the suite writes them itself
+    # (authgate.schemes.tokens.usage.flush()): a background write must not land in the middle of
+    # another test. tests/schemes/tokens/test_usage.py runs the thread on its own.
+    "TOKEN_USAGE_FLUSH_INTERVAL": timedelta(hours=1),
 }
 
 # Error reports never show a credential (tests/test_leaks.py checks it).
@@ -143,7 +148,7 @@ ROOT_URLCONF = "tests.urls"
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 TEMPLATES = [

@@ -10,7 +10,7 @@ from django.test import AsyncClient, RequestFactory
 from django.views import View
 
 from authgate.backend import Backend
-from authgate.chain import aauthenticate, aresolve, aresolve_with, resolve
+from authgate.chain import aauthenticate, aresolve, aresolve_subset, resolve
 from authgate.decorators import AuthRequiredMixin, auth_required
 from authgate.identity import Identity
 from authgate.middleware import AuthgateMiddleware
@@ -160,15 +160,15 @@ def test_aauthenticate_and_errors(rf, user):
         async_to_sync(aresolve)(bad, [BasicBackend()])
 
 
-def test_aresolve_with_runs_only_untried_backends(rf, user):
+def test_aresolve_subset_runs_only_untried_backends(rf, user):
     RecordingBackend.calls.clear()
     request = rf.get("/", HTTP_AUTHORIZATION=BASIC)
     assert resolve(request, [RecordingBackend()]) is None  # anonymous for that chain
-    identity = async_to_sync(aresolve_with)(request, [RecordingBackend(), BasicBackend()])
+    identity = async_to_sync(aresolve_subset)(request, [RecordingBackend(), BasicBackend()])
     assert identity.scheme == "basic"
     assert RecordingBackend.calls == [False]  # not run again
     # Decided by Basic: a Test-only adapter does not accept it.
-    assert async_to_sync(aresolve_with)(request, [RecordingBackend()]) is None
+    assert async_to_sync(aresolve_subset)(request, [RecordingBackend()]) is None
 
 
 # --- decorator and mixin on async views -------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from authgate.backend import Backend
-from authgate.chain import authenticate, load_backends, resolve
+from authgate.chain import authenticate, load_backends, outcome_of, resolve
 from authgate.errors import AuthenticationFailed
 from authgate.identity import Identity
 
@@ -64,8 +64,12 @@ def test_raise_stops_the_chain_and_names_the_backend(rf, user):
     request = rf.get("/", HTTP_X_TEST="bad", HTTP_AUTHORIZATION=BASIC)
     backends = load_backends([X_PATH, "authgate.schemes.basic.BasicBackend"])
     with pytest.raises(AuthenticationFailed) as info:
-        authenticate(request, backends)
-    assert info.value.backend is backends[0]
+        resolve(request, backends)
+    outcome = outcome_of(request)
+    assert outcome.error is info.value
+    assert outcome.backend is backends[0]
+    assert list(outcome.results) == [HeaderX]  # Basic never ran
+    assert outcome.identity is None
 
 
 def test_resolve_caches_the_outcome(rf, user, django_assert_num_queries):
@@ -170,3 +174,72 @@ def test_policy_is_enforced_on_the_resolved_view(client, user):
     assert Note.objects.filter(pk=note.pk).exists()
     # Other resources are not named by the policy: allowed.
     assert client.get("/api/notes/", HTTP_X_TEST="alice").status_code == 200
+
+
+# --- the one Outcome on the request ------------------------------------------------------
+
+
+class CountingX(HeaderX):
+    """HeaderX that counts how often it runs."""
+
+    runs = 0
+
+    def get_credentials(self, request):
+        type(self).runs += 1
+        return super().get_credentials(request)
+
+
+def test_outcome_remembers_each_backend_so_a_subset_adapter_reruns_nothing(rf, user):
+    from authgate.chain import resolve_subset
+    from authgate.schemes.basic import BasicBackend
+
+    CountingX.runs = 0
+    request = rf.get("/", HTTP_AUTHORIZATION=BASIC)
+    assert resolve(request, [CountingX()]) is None  # X: not its credentials
+    outcome = outcome_of(request)
+    assert outcome.results == {CountingX: None} and not outcome.decided
+    # A per-scheme adapter for X and Basic walks its subset: X is not asked again.
+    identity = resolve_subset(request, [CountingX(), BasicBackend()])
+    assert identity.scheme == "basic" and CountingX.runs == 1
+    assert outcome_of(request) is outcome  # one value, updated in place
+    assert type(outcome.backend) is BasicBackend and outcome.identity is identity
+    assert request.auth is identity and request.user == user
+    # Decided by Basic: an adapter for X alone gets nothing, and nothing runs.
+    assert resolve_subset(request, [CountingX()]) is None
+    assert CountingX.runs == 1
+    assert [type(b) for b in outcome.offered] == [CountingX, BasicBackend]
+
+
+def test_a_subset_adapter_re_raises_only_its_own_schemes_error(rf, user):
+    from authgate.chain import resolve_subset
+    from authgate.schemes.basic import BasicBackend
+
+    request = rf.get("/", HTTP_X_TEST="bad")
+    with pytest.raises(AuthenticationFailed):
+        resolve_subset(request, [HeaderX()])
+    assert resolve_subset(request, [BasicBackend()]) is None  # another scheme decided
+    with pytest.raises(AuthenticationFailed):
+        resolve_subset(request, [HeaderX()])  # the kept error, raised again
+
+
+def test_required_identity_and_identity_of(rf, user):
+    from authgate.chain import identity_of, required_identity
+
+    anonymous = rf.get("/")
+    assert identity_of(anonymous) is None
+    with pytest.raises(RuntimeError, match="auth_required"):
+        required_identity(anonymous)
+    request = rf.get("/", HTTP_X_TEST="alice")
+    identity = resolve(request, [HeaderX()])
+    assert identity_of(request) is identity is required_identity(request)
+
+
+def test_adopt_records_an_identity_checked_outside_the_chain(rf, user):
+    from authgate.chain import adopt
+
+    request = rf.get("/")
+    identity = Identity(user=user, scheme="link")
+    adopt(request, identity)
+    assert request.auth is identity and request.user == user
+    assert outcome_of(request).decided
+    assert resolve(request, [HeaderX()]) is identity  # the chain does not run again

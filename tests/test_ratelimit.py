@@ -2,8 +2,9 @@
 
 import pytest
 
+from authgate.core.durations import parse_rate
 from authgate.errors import RateLimited, ServiceUnavailable
-from authgate.ratelimit import FailureLimiter, parse_rate
+from authgate.ratelimit import FailureLimiter
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,9 @@ Nothing outside this package knows how a trick works; it calls one of these:
   still published, for processes that do keep rows.
 * :func:`authgate._speed.query.query_values` — ``request.GET.getlist(name)`` without
   building ``request.GET``. Plain: ``request.GET.getlist(name)``.
-* :func:`authgate._speed.slots.slot_setters` — frozen dataclasses built through their
-  slots. Plain: ``object.__setattr__`` per field, as the dataclass's own ``__init__``.
+* :func:`authgate.core.slots.slot_setters` — frozen dataclasses built through their
+  slots. Plain: ``object.__setattr__`` per field, as the dataclass's own ``__init__``. It
+  lives in the core (standard library only), whose link claims use it.
 
 The plain twins give the same answers (the same model instances: field values,
 ``tzinfo``, related rows; the same query counts) in more time; the test suite runs the
@@ -35,7 +36,4 @@ token, speed and signed-token backend tests on both. They are used when:
 
 The slot setters are the exception: they are picked when each class is defined (before any
 setting can be read), by their own check that every field is a real slot.
-
-This module imports nothing, so :mod:`authgate.core` (standard library only) may use
-:mod:`authgate._speed.slots`.
 """

@@ -27,7 +27,7 @@ from typing import Any
 
 import django
 
-from authgate.conf import settings
+from authgate.conf import chain_settings
 
 __all__ = ["SUPPORTED_DJANGO", "check_again", "fast_paths", "mismatch"]
 
@@ -43,7 +43,7 @@ def fast_paths() -> bool:
     Callers ask once per settings generation (their stores are rebuilt on a settings
     change), not per request.
     """
-    return bool(settings.FAST_PATHS) and mismatch() is None
+    return chain_settings().fast_paths and mismatch() is None
 
 
 def mismatch() -> str | None:

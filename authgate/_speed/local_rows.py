@@ -43,7 +43,8 @@ from django.dispatch import receiver
 
 from authgate._speed.guard import fast_paths
 from authgate._speed.lookups import KeptRow
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["LocalRows", "local_rows", "publish_invalidation"]
 
@@ -83,9 +84,9 @@ def publish_invalidation(digests: list[str]) -> None:
     right after a revocation must not find the row. Published whenever the setting is on,
     even by a process that keeps no rows itself (its fast paths off): others may.
     """
-    if not digests or not settings.TOKEN_LOCAL_CACHE_SIZE:
+    if not digests or not token_settings().local_cache_size:
         return
-    alias = settings.CACHE
+    alias = chain_settings().cache
     payload = " ".join(digests)
     _redis_client(alias, write=True).publish(channel(alias), payload)
     local = local_rows()
@@ -329,8 +330,9 @@ def local_rows() -> LocalRows | None:
     """This process's :class:`LocalRows`, or ``None`` when the setting is off — or when the
     fast paths are (:func:`authgate._speed.guard.fast_paths`): the plain paths keep no rows,
     the Django cache (``TOKEN_CACHE_TIMEOUT``) answers instead."""
-    size = settings.TOKEN_LOCAL_CACHE_SIZE
-    if not size or not settings.TOKEN_CACHE_TIMEOUT:
+    tokens = token_settings()
+    size = tokens.local_cache_size
+    if not size or not tokens.cache_timeout:
         return None
     global _instance, _plain
     instance = _instance
@@ -340,7 +342,7 @@ def local_rows() -> LocalRows | None:
         with _instance_lock:
             if _instance is None and not _plain:
                 if fast_paths():
-                    _instance = LocalRows(settings.CACHE, size, settings.TOKEN_CACHE_TIMEOUT)
+                    _instance = LocalRows(chain_settings().cache, size, tokens.cache_timeout)
                 else:
                     _plain = True
             instance = _instance

@@ -9,6 +9,7 @@ requests do not build ``GET`` lazily as Django 5.2's do.
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
@@ -49,7 +50,7 @@ def query_values(request: HttpRequest, name: str) -> list[str]:
         lazy = getattr(type(request), "GET", None)
         query: str | None = None
         if lazy is _WSGI_GET:
-            query = request.environ.get("QUERY_STRING", "")  # type: ignore[attr-defined]
+            query = cast(WSGIRequest, request).environ.get("QUERY_STRING", "")
         elif lazy is _ASGI_GET:
             query = request.META.get("QUERY_STRING", "")
         if not query and query is not None:

@@ -7,7 +7,7 @@ Authentication
     The per-scheme classes (``SessionAuthentication``, ``BasicAuthentication``,
     ``TokenAuthentication``, ``ScopedTokenAuthentication``, ``LinkAuthentication``) accept
     an identity only when their scheme decided it; listed together on a view they share one
-    run of the chain (:func:`authgate.chain.resolve_with`).
+    run of the chain (:func:`authgate.chain.resolve_subset`).
 Permissions
     ``HasScope("notes:read")`` (or a method → scopes mapping), ``TokenPolicyAllows`` (the
     credential's policy, object ids included) and ``IsTokenAuthenticated``; all compose
@@ -25,18 +25,24 @@ import hashlib
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions as drf_exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import BasePermission, OperationHolderMixin
-from rest_framework.throttling import ScopedRateThrottle
+
+from authgate.extras import MissingExtra
+
+try:
+    from rest_framework import exceptions as drf_exceptions
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.permissions import BasePermission, OperationHolderMixin
+    from rest_framework.throttling import ScopedRateThrottle
+except ImportError as exc:
+    raise MissingExtra(__name__, "drf", "Django REST framework", exc) from exc
 
 from authgate.backend import Backend
 from authgate.chain import (
     backends_for_view,
     load_backends,
-    request_backends,
+    outcome_of,
     resolve,
-    resolve_with,
+    resolve_subset,
 )
 from authgate.decorators import ScopeSpec, require_scopes, scopes_for
 from authgate.errors import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
@@ -59,6 +65,10 @@ __all__ = [
     "credential_key",
     "exception_handler",
 ]
+
+
+#: Where ``HasScope`` leaves its refusal for :func:`exception_handler` (``request.__dict__``).
+_SCOPE_ERROR = "_authgate_scope_error"
 
 
 class _AuthgateAPIException(drf_exceptions.APIException):
@@ -93,45 +103,33 @@ class AuthgateAuthentication(BaseAuthentication):
             if self.backends is None:
                 identity = resolve(django_request, self._backends(request))
             else:
-                identity = resolve_with(django_request, _view_scheme_backends(request, self))
-                if identity is not None and not self._owns(django_request):
-                    identity = None
+                identity = resolve_subset(django_request, self._backends(request))
         except AuthgateError as exc:
             raise _AuthgateAPIException(exc) from None
         if identity is None:
             return None
         return identity.user, identity
 
-    def _owns(self, django_request: Any) -> bool:
-        decided = getattr(django_request, "_authgate_backend", None)
-        return isinstance(decided, tuple(type(b) for b in load_backends(self.backends)))
-
     def authenticate_header(self, request: Any) -> str | None:
         django_request = request._request
-        error = getattr(django_request, "_authgate_outcome", None)
-        if self.backends is None:
-            backends = request_backends(django_request)
-        else:
-            backends = _view_scheme_backends(request, self)
+        outcome = outcome_of(django_request)
         found = challenges(
-            django_request, backends, error if isinstance(error, AuthgateError) else None
+            django_request,
+            self._challenged(request, outcome),
+            outcome.error if outcome is not None else None,
         )
         return ", ".join(found) or None
 
-
-def _view_scheme_backends(request: Any, current: AuthgateAuthentication) -> tuple[Backend, ...]:
-    """The backends of every per-scheme authgate class on the view, in the view's order.
-
-    Listed together (``[TokenAuthentication, BasicAuthentication]``) they share one run of
-    the chain, so the second class does not find the first's anonymous outcome cached.
-    """
-    paths: list[str] = []
-    for authenticator in getattr(request, "authenticators", None) or (current,):
-        if isinstance(authenticator, AuthgateAuthentication) and authenticator.backends:
-            paths.extend(p for p in authenticator.backends if p not in paths)
-    if not paths and current.backends:
-        paths = list(current.backends)
-    return load_backends(paths)
+    def _challenged(self, request: Any, outcome: Any) -> tuple[Backend, ...]:
+        """Whose challenges a 401 names: the chain that ran, or — for the per-scheme
+        classes — every scheme the view's authgate classes accept, in the view's order."""
+        if self.backends is None:
+            return outcome.backends if outcome is not None else self._backends(request)
+        paths: list[str] = []
+        for authenticator in getattr(request, "authenticators", None) or (self,):
+            if isinstance(authenticator, AuthgateAuthentication) and authenticator.backends:
+                paths.extend(p for p in authenticator.backends if p not in paths)
+        return load_backends(paths)
 
 
 class SessionAuthentication(AuthgateAuthentication):
@@ -226,12 +224,11 @@ class HasScope(OperationHolderMixin, BasePermission):
         try:
             require_scopes(request.auth, self.required(request.method))
         except AuthgateError as exc:
-            exc.backend = getattr(request._request, "_authgate_backend", None)
             self.message = str(exc.detail)
             # For exception_handler: the refusal with its scope, for the RFC 6750 challenge.
-            request._request._authgate_scope_error = exc
+            request._request.__dict__[_SCOPE_ERROR] = exc
             return False
-        request._request._authgate_scope_error = None
+        request._request.__dict__[_SCOPE_ERROR] = None
         return True
 
 
@@ -345,15 +342,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
         error = exc.authgate_error
     elif isinstance(exc, drf_exceptions.PermissionDenied) and exc.get_codes() == INSUFFICIENT_SCOPE:
         request = getattr(context.get("request"), "_request", None)
-        error = getattr(request, "_authgate_scope_error", None)
+        error = getattr(request, _SCOPE_ERROR, None)
         if error is None or str(error.detail) != str(exc.detail):
             error = PermissionDenied(INSUFFICIENT_SCOPE, exc.detail)
-            error.backend = getattr(request, "_authgate_backend", None)
     if error is not None:
         response.data = error.as_dict()
-        if error.status_code == 403 and error.code == INSUFFICIENT_SCOPE and error.backend:
-            # RFC 6750 §3.1: name the scheme and the missing scope.
-            challenge = error.backend.challenge(context["request"]._request, error)
+        outcome = outcome_of(context["request"]._request)
+        decided = outcome.backend if outcome is not None else None
+        if error.status_code == 403 and error.code == INSUFFICIENT_SCOPE and decided:
+            # RFC 6750 §3.1: name the scheme that authenticated, and the missing scope.
+            challenge = decided.challenge(context["request"]._request, error)
             if challenge:
                 response["WWW-Authenticate"] = challenge
         return response

@@ -30,14 +30,27 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
-from ninja.openapi.schema import OpenAPISchema
-from ninja.security.base import AuthBase
+
+from authgate.extras import MissingExtra
+
+try:
+    from ninja import NinjaAPI
+    from ninja.errors import AuthenticationError
+    from ninja.openapi.schema import OpenAPISchema
+    from ninja.security.base import AuthBase
+except ImportError as exc:
+    raise MissingExtra(__name__, "ninja", "Django Ninja", exc) from exc
 
 from authgate.backend import Backend
-from authgate.chain import aresolve, aresolve_with, load_backends, request_backends, resolve
-from authgate.chain import resolve_with as _resolve_with
+from authgate.chain import (
+    Outcome,
+    aresolve,
+    aresolve_subset,
+    load_backends,
+    outcome_of,
+    resolve,
+    resolve_subset,
+)
 from authgate.contrib.openapi import security_schemes
 from authgate.decorators import ScopeSpec, require_scopes, scopes_for
 from authgate.errors import AuthgateError, NotAuthenticated
@@ -105,35 +118,34 @@ class AuthgateAuth(AuthBase):
             found.extend(s for s in scopes_for(self.scopes, method.upper()) if s not in found)
         return found
 
-    def _note(self, request: HttpRequest) -> None:
-        # The schemes tried for this request: the 401's challenges name each of them.
-        tried = list(getattr(request, "_authgate_ninja_backends", ()))
-        tried.extend(b for b in self.get_backends() if b not in tried)
-        request._authgate_ninja_backends = tuple(tried)  # type: ignore[attr-defined]
-
     def _check(self, request: HttpRequest, identity: Identity | None) -> Identity | None:
-        if identity is None:
-            return None
-        try:
+        if identity is not None:
             require_scopes(identity, scopes_for(self.scopes, request.method or "GET"))
-        except AuthgateError as exc:
-            exc.backend = getattr(request, "_authgate_backend", None)
-            raise
         return identity
+
+    def _offer(self, request: HttpRequest) -> None:
+        # This auth's schemes: the operation's 401 names each of them (Outcome.offered).
+        outcome = outcome_of(request)
+        if outcome is not None:
+            outcome.offer(self.get_backends())
 
     def resolve(self, request: HttpRequest) -> Identity | None:
         """Run (or reuse) the chain for ``request``; the identity if this auth accepts it."""
-        self._note(request)
-        if self._paths is None:
+        if self._paths is not None:
+            return resolve_subset(request, self.get_backends())
+        try:
             return resolve(request, self.get_backends())
-        return _resolve_with(request, self.get_backends())
+        finally:
+            self._offer(request)
 
     async def aresolve(self, request: HttpRequest) -> Identity | None:
         """:meth:`resolve` for async operations: the backends run off the event loop."""
-        self._note(request)
-        if self._paths is None:
+        if self._paths is not None:
+            return await aresolve_subset(request, self.get_backends())
+        try:
             return await aresolve(request, self.get_backends())
-        return await aresolve_with(request, self.get_backends())
+        finally:
+            self._offer(request)
 
     def __call__(self, request: HttpRequest) -> Identity | None:
         return self._check(request, self.resolve(request))
@@ -229,17 +241,16 @@ class AsyncHTTPSignatureAuth(_AsyncMixin, HTTPSignatureAuth):  # type: ignore[mi
 
 
 def _authgate_error(request: HttpRequest, exc: AuthgateError) -> HttpResponse:
-    if exc.backend is None and exc.status_code == 403:
-        exc.backend = getattr(request, "_authgate_backend", None)
-    return error_response(request, exc, _tried(request))
+    return error_response(request, exc, _offered(outcome_of(request)))
 
 
 def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, NotAuthenticated(), _tried(request))
+    return error_response(request, NotAuthenticated(), _offered(outcome_of(request)))
 
 
-def _tried(request: HttpRequest) -> tuple[Backend, ...]:
-    return getattr(request, "_authgate_ninja_backends", None) or request_backends(request)
+def _offered(outcome: Outcome | None) -> tuple[Backend, ...] | None:
+    """The schemes the operation's auths accept (``None``: the chain that ran)."""
+    return (outcome.offered or None) if outcome is not None else None
 
 
 def install(api: NinjaAPI) -> NinjaAPI:

@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from authgate.extras import MissingExtra
+
+try:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError as exc:
+    raise MissingExtra(__name__, "spectacular", "drf-spectacular", exc) from exc
 
 from authgate.backend import Backend
 from authgate.chain import backends_for_view, load_backends

@@ -54,10 +54,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from authgate._speed.slots import slot_setters
 from authgate.core.keyring import KeyRing
 from authgate.core.packers import Packer
 from authgate.core.signed import decode_token, detect_prefix, encode_token
+from authgate.core.slots import slot_setters
 
 __all__ = [
     "DEFAULT_SIGNATURE_SIZE",
@@ -109,7 +109,7 @@ class LinkClaims:
         signed: bytes,
         signature: bytes,
     ) -> None:
-        # Made for every link checked: see authgate._speed.slots.
+        # Made for every link checked: see authgate.core.slots.
         user_pk_, timestamp_, nonce_, signed_, signature_ = _CLAIMS_SETTERS
         user_pk_(self, user_pk)
         timestamp_(self, timestamp)

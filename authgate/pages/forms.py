@@ -16,14 +16,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from authgate.conf import settings
 from authgate.core.policy import PolicyError
 from authgate.schemes.scoped.service import build_restrictions, clean_endpoints, max_age_seconds
+from authgate.schemes.scoped.settings import scoped_settings
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import (
     DEFAULT,
     TokenError,
     clean_allowed_ips,
-    parse_duration,
+    parse_lifetime,
 )
 
 __all__ = [
@@ -46,7 +47,7 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def _code(value: timedelta) -> str:
-    """``timedelta`` → the duration string :func:`parse_duration` reads back."""
+    """``timedelta`` → the duration string :func:`parse_lifetime` reads back."""
     seconds = int(value.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
@@ -73,11 +74,12 @@ def _within(values: list[timedelta], maximum: timedelta | None) -> list[timedelt
 
 def expiry_choices() -> tuple[list[tuple[str, str]], str]:
     """The lifetimes the create form offers, and the initial one (the configured default)."""
-    maximum = settings.TOKEN_MAX_LIFETIME
-    default = settings.TOKEN_DEFAULT_LIFETIME
+    config = token_settings()
+    maximum = config.max_lifetime
+    default = config.default_lifetime
     extra = [v for v in (default, maximum) if isinstance(v, timedelta)]
     choices = [(_code(v), duration_label(v)) for v in _within(LIFETIMES + extra, maximum)]
-    if settings.ALLOW_NON_EXPIRING_TOKENS:
+    if config.allow_non_expiring:
         choices.append(("never", _("Never")))
     initial = "never" if default is None else _code(default)
     return choices, initial
@@ -86,7 +88,7 @@ def expiry_choices() -> tuple[list[tuple[str, str]], str]:
 def _scope_choices() -> list[tuple[str, str]]:
     return [
         (name, f"{name} — {description}" if description else name)
-        for name, description in sorted((settings.SCOPES or {}).items())
+        for name, description in sorted(token_settings().scopes.items())
     ]
 
 
@@ -159,7 +161,7 @@ class CreateTokenForm(_Base):
     def clean_expires_in(self) -> Any:
         value = self.cleaned_data["expires_in"]
         try:
-            return parse_duration(value) if value else DEFAULT
+            return parse_lifetime(value) if value else DEFAULT
         except TokenError as exc:
             raise forms.ValidationError(str(exc)) from None
 
@@ -199,7 +201,7 @@ class RotateTokenForm(_Base):
     )
 
     def clean_overlap(self) -> timedelta:
-        value = parse_duration(self.cleaned_data["overlap"])
+        value = parse_lifetime(self.cleaned_data["overlap"])
         return value or timedelta(0)
 
 
@@ -241,7 +243,7 @@ class ScopedTokenForm(_Base):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        limit = timedelta(seconds=max_age_seconds(settings.SCOPED_MAX_AGE))
+        limit = scoped_settings().max_age
         default = timedelta(seconds=max_age_seconds(None))
         ages = _within([*SCOPED_AGES, default, limit], limit)
         max_age = self._choice_field("max_age")

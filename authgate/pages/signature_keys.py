@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from authgate.conf import settings
-from authgate.models import HTTPSignatureKey
 from authgate.pages.tokens import _context, page
 from authgate.schemes.httpsig import service as signature_keys
+from authgate.schemes.httpsig.models import HTTPSignatureKey
+from authgate.schemes.httpsig.settings import httpsig_settings
 
 __all__ = ["RegisterKeyForm", "key_list", "key_revoke"]
 
@@ -35,7 +35,8 @@ def _algorithm_choices() -> list[tuple[str, Any]]:
     return [
         (value, label)
         for value, label in HTTPSignatureKey.Algorithm.choices
-        if value != HTTPSignatureKey.Algorithm.HMAC_SHA256 and value in settings.HTTPSIG_ALGORITHMS
+        if value != HTTPSignatureKey.Algorithm.HMAC_SHA256
+        and value in httpsig_settings().algorithms
     ]
 
 
@@ -101,7 +102,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "authgate/pages/key_list.html",
-        _context(request, form=form, keys=keys, required=settings.HTTPSIG_REQUIRED_COMPONENTS),
+        _context(request, form=form, keys=keys, required=httpsig_settings().required_components),
         status=400 if form.is_bound else 200,
     )
 

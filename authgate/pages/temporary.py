@@ -18,28 +18,26 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from authgate import audit
-from authgate.conf import settings
+from authgate import audit, rights
+from authgate.chain import required_identity
 from authgate.errors import AuthgateError
-from authgate.identity import Identity
 from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
 from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import link_settings
 from authgate.schemes.scoped import service as scoped
-
-# The mint endpoint's "never exceed the minting credential" checks, reused as they are.
-from authgate.schemes.scoped.views import _check_within, _granted_scopes, _max_age
+from authgate.schemes.scoped.settings import scoped_settings
 
 __all__ = ["temporary"]
 
 
 def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | None:
-    identity: Identity = request.auth  # type: ignore[attr-defined]
+    identity = required_identity(request)
     data = form.cleaned_data
     try:
-        seconds = _max_age(identity, data["max_age"])
-        _check_within(identity, data["endpoints"])
-        granted = _granted_scopes(identity, list(data.get("scopes") or []) or None)
+        seconds = rights.capped_max_age(identity, data["max_age"])
+        rights.check_endpoints_within(identity, data["endpoints"])
+        granted = rights.granted_scopes(identity, list(data.get("scopes") or []) or None)
         now = int(time.time())
         token = scoped.issue(
             request.user,
@@ -60,7 +58,7 @@ def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | 
         request,
         kind="scoped",
         plaintext=token,
-        keyword=settings.SCOPED_KEYWORD,
+        keyword=scoped_settings().keyword,
         endpoints=data["endpoints"],
         scopes=granted,
         expires=datetime.fromtimestamp(now + seconds, tz=UTC),
@@ -69,12 +67,12 @@ def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | 
 
 
 def _link_lifetime() -> str | None:
-    max_age = links.config().max_age
+    max_age = link_settings().max_age_seconds
     return duration_label(timedelta(seconds=max_age)) if max_age else None
 
 
 def _mint_link(request: HttpRequest, form: LinkForm) -> HttpResponse:
-    cfg = links.config()
+    cfg = link_settings()
     token = links.get_token(request.user)
     query = urlencode({cfg.token_name: token, "next": form.cleaned_data["next"]})
     url = request.build_absolute_uri(reverse("authgate:links-login")) + "?" + query
@@ -121,7 +119,7 @@ def temporary(request: HttpRequest) -> HttpResponse:
             scoped_form=scoped_form if "scoped" in kinds else None,
             link_form=link_form if "link" in kinds else None,
             link_lifetime=_link_lifetime(),
-            link_one_time=links.config().one_time,
+            link_one_time=link_settings().one_time,
         ),
         status=400 if failed else 200,
     )

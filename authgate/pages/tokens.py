@@ -38,11 +38,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from authgate import rights
-from authgate.chain import load_backends, resolve
-from authgate.conf import settings
+from authgate.chain import load_backends, required_identity, resolve
 from authgate.errors import AuthgateError
-from authgate.identity import Identity
-from authgate.models import APIToken
 from authgate.pages.forms import (
     CreateTokenForm,
     RevokeTokenForm,
@@ -50,7 +47,9 @@ from authgate.pages.forms import (
 )
 from authgate.schemes.links.backend import LinkBackend
 from authgate.schemes.scoped.backend import ScopedTokenBackend
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import TokenError
 
 # The mint endpoint's "never exceed the minting credential" checks, reused as they are.
@@ -94,13 +93,13 @@ def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    wrapper.authgate_exempt = True  # type: ignore[attr-defined]  # the chain runs here
+    wrapper.__dict__["authgate_exempt"] = True  # the chain runs here, in the page
     return wrapper
 
 
 def is_token_admin(request: HttpRequest) -> bool:
     """Staff with a full session (not one started by a limited token) manage every token."""
-    identity: Identity = request.auth  # type: ignore[attr-defined]
+    identity = required_identity(request)
     return identity.restrictions is None and bool(request.user.is_staff)
 
 
@@ -112,7 +111,7 @@ def _temporary_kinds(request: HttpRequest) -> list[str]:
     kinds = []
     if _enabled(ScopedTokenBackend):
         kinds.append("scoped")
-    if _enabled(LinkBackend) and request.auth.restrictions is None:  # type: ignore[attr-defined]
+    if _enabled(LinkBackend) and required_identity(request).restrictions is None:
         kinds.append("link")  # a link logs in with full rights: only from a full session
     return kinds
 
@@ -198,7 +197,7 @@ def token_list_all(request: HttpRequest) -> HttpResponse:
 
 
 def _example_url(request: HttpRequest) -> str | None:
-    url = settings.TOKEN_PAGES_EXAMPLE_URL
+    url = token_settings().pages_example_url
     return request.build_absolute_uri(url) if url else None
 
 
@@ -232,7 +231,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         form = CreateTokenForm(request.POST)
         if form.is_valid():
             try:
-                limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+                limits = rights.limits_for(required_identity(request))
                 scopes, policy, allowed_ips = rights.within(
                     limits,
                     scopes=form.chosen_scopes,
@@ -296,7 +295,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 % {
                     "token": token,
-                    "seconds": settings.TOKEN_CACHE_TIMEOUT,
+                    "seconds": token_settings().cache_timeout,
                     "prefix": token.display_prefix,
                 },
                 fail_silently=True,
@@ -331,7 +330,7 @@ def token_rotate(request: HttpRequest, pk: int) -> HttpResponse:
             return _resubmitted(request)
         if form.is_valid():
             try:
-                limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+                limits = rights.limits_for(required_identity(request))
                 rights.check_covers(limits, token)
                 with transaction.atomic():
                     new, plaintext = rotate(

@@ -16,9 +16,14 @@ from django.utils.translation import gettext as _
 
 from authgate.backend import AuthorizationHeaderBackend, Credentials
 from authgate.clientip import client_ip
-from authgate.conf import settings
+from authgate.conf import ChainSettings, chain_settings
 from authgate.core import headers
-from authgate.errors import INVALID_CREDENTIALS, INVALID_REQUEST, AuthenticationFailed
+from authgate.errors import (
+    INVALID_CREDENTIALS,
+    INVALID_REQUEST,
+    AuthenticationFailed,
+    AuthgateError,
+)
 from authgate.identity import Identity
 from authgate.ratelimit import FailureLimiter
 
@@ -27,7 +32,7 @@ __all__ = ["BasicBackend", "login_limiter", "password_login"]
 
 def login_limiter() -> FailureLimiter:
     """The limiter shared by every password login (Basic, the obtain-token endpoint)."""
-    return FailureLimiter("login", settings.LOGIN_LIMIT_RATE)
+    return FailureLimiter("login", chain_settings().login_limit_rate)
 
 
 def password_login(request: HttpRequest, username: str, password: str) -> Any:
@@ -41,7 +46,7 @@ def password_login(request: HttpRequest, username: str, password: str) -> Any:
     keys = (f"ip:{client_ip(request)}", f"user:{username.lower()}")
     limiter.check(*keys)
     user = None
-    if len(password) <= settings.MAX_PASSWORD_LENGTH:
+    if len(password) <= chain_settings().max_password_length:
         user = auth.authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         limiter.record_failure(*keys)
@@ -54,10 +59,24 @@ class BasicBackend(AuthorizationHeaderBackend):
 
     scheme = "Basic"
     keywords = ("Basic",)
+    #: REALM, MAX_PASSWORD_LENGTH and LOGIN_LIMIT_RATE, shared with other password logins.
+    settings_section = ChainSettings
 
-    def challenge(self, request: HttpRequest, error: AuthenticationFailed | None = None) -> str:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         # RFC 7617 §2.1: announce that user-id and password are UTF-8.
-        return headers.format_challenge("Basic", {"realm": settings.REALM, "charset": "UTF-8"})
+        return headers.format_challenge(
+            "Basic", {"realm": chain_settings().realm, "charset": "UTF-8"}
+        )
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``basicAuth``: http ``basic``."""
+        return {
+            "basicAuth": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "Username and password (RFC 7617), rate limited.",
+            }
+        }
 
     def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import auth
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
@@ -74,6 +75,18 @@ class SessionBackend(Backend):
     """The user of the Django session, if the session holds a logged-in, active user."""
 
     scheme = "Session"
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``sessionCookie``: an apiKey in the cookie ``SESSION_COOKIE_NAME``."""
+        return {
+            "sessionCookie": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "description": "A Django session (log in first). Unsafe methods need the "
+                "CSRF token in the `X-CSRFToken` header.",
+            }
+        }
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         session = getattr(request, "session", None)

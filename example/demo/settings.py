@@ -78,7 +78,18 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "demo.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "demo.sqlite3",
+            # Concurrent writers made sane (docs/tokens.md#sqlite): WAL, so readers and the
+            # one writer do not wait for each other; a busy timeout instead of "database is
+            # locked"; transactions that take the write lock when they begin.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
     }
 
 if os.environ.get("REDIS_URL"):
@@ -104,7 +115,7 @@ LOGIN_REDIRECT_URL = "/"  # where a magic link lands without ?next=
 # sesame's setup: Django's backend plus the one that also accepts magic links.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend",
+    "authgate.schemes.links.auth_backend.LinkAuthBackend",
 ]
 
 AUTHGATE = {

@@ -1,8 +1,9 @@
 """Playwright for Python driving Debian's Chromium (``/usr/bin/chromium``), never a download.
 
 ``make test`` installs Chromium with apt (the ``chromium`` target) and Playwright from the
-``dev`` extra. Without either, the browser tests are skipped with a one-line reason — unless
-``CI=true``, where that is a failure (the same policy as the PostgreSQL and Redis gates).
+``dev`` dependency group. Without either, the browser tests are skipped with a one-line
+reason — unless ``CI=true``, where that is a failure (the same policy as the PostgreSQL and
+Redis gates).
 
 Screenshots go to ``AUTHGATE_SCREENSHOTS_DIR`` when set (``make screenshots`` refreshes the
 committed ones in ``docs/screenshots/``), else to a temporary directory.
@@ -50,7 +51,7 @@ def chromium(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("needs the playwright package: pip install -e '.[dev]'")
+        _unavailable("needs the playwright package (the dev group): make venv")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

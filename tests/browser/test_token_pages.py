@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from authgate.models import APIToken
+from authgate.schemes.tokens import usage as token_usage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,7 +95,9 @@ def test_create_copy_use_revoke(
     status, body = call_whoami(live_server.url, token)
     assert status == 200 and body == {"user": "alice", "scheme": "token", "scopes": ["notes:read"]}
 
-    # The list shows it, used just now from this machine.
+    # The list shows it, used just now from this machine (once the use is written: the
+    # server writes its buffered uses every TOKEN_USAGE_FLUSH_INTERVAL).
+    token_usage.flush()
     page.get_by_role("link", name="Done: back to your tokens").click()
     row = page.locator("tbody tr").filter(has_text="laptop backup script")
     assert row.locator(".ag-last-used").inner_text().startswith("0")  # "0 minutes ago"

@@ -6,7 +6,7 @@ from django.test import override_settings
 from openapi_spec_validator import validate
 
 from authgate.chain import load_backends
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.contrib.openapi import schemes_for_backend, security_schemes
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_per_scheme_classes_declare_only_their_schemes(client):
 def test_schemes_follow_the_settings(client):
     with override_settings(
         AUTHGATE={
-            **settings.user_settings,
+            **user_settings(),
             "TOKEN_KEYWORDS": ["ApiKey"],
             "TOKEN_QUERY_PARAM": "api_token",
             "SCOPED_QUERY_PARAM": None,

@@ -186,3 +186,12 @@ def test_b64url_decode_on_near_miss_alphabets(text: str) -> None:
     data = b64url_decode(text)
     if data is not None:
         assert b64url_encode(data) == text
+
+
+@pytest.mark.parametrize("last", string.ascii_letters + string.digits + "-_")
+def test_b64url_encode_keeps_every_last_character(last: str) -> None:
+    # Only the "=" padding is dropped: an encoding that ends in any alphabet character
+    # (e.g. b"\x00\x00\x17" -> "AAAX") is kept whole, and decodes back.
+    data = base64.urlsafe_b64decode("AAA" + last)
+    assert b64url_encode(data) == "AAA" + last
+    assert b64url_decode("AAA" + last) == data

@@ -81,6 +81,7 @@ def test_repr_hides_credentials() -> None:
     assert auth is not None
     assert "s3cr3t" not in repr(auth)
     assert "Bearer" in repr(auth)
+    assert repr(auth) == "Authorization(scheme='Bearer', error=None)"  # nothing else either
 
 
 # --- parse_authorization: malformed ---------------------------------------------------
@@ -446,3 +447,122 @@ def _general_path(value: str, max_length: int) -> Authorization | None:
         return parse(value, max_length=max_length)
     finally:
         module._SIMPLE_RE = fast
+
+
+# --- every character of the grammar, on both paths ------------------------------------------
+
+
+@pytest.mark.parametrize("char", TCHARS)
+def test_every_tchar_is_accepted_in_a_scheme_on_both_paths(char: str) -> None:
+    # RFC 9110 §5.6.2 tchar: each one, at the start and inside, on the one-match path
+    # (one space) and on the general path (the trailing tab sends it there).
+    for scheme in (char + "x", "x" + char):
+        fast = parse(f"{scheme} abc")
+        general = parse(f"{scheme} abc\t")
+        assert fast == general == Authorization(scheme, "abc")
+        assert fast is not None and fast.is_token68  # the common header: one match
+        assert format_challenge(scheme, {scheme: "v"}) == f'{scheme} {scheme}="v"'
+
+
+@pytest.mark.parametrize("char", TOKEN68_CHARS)
+def test_every_token68_character_is_accepted_on_both_paths(char: str) -> None:
+    # RFC 9110 §11.2 token68, each character at the start and inside, and with padding.
+    for credentials in (char + "a", "a" + char, "a" + char + "=", char + "=="):
+        fast = parse(f"Bearer {credentials}")
+        general = parse(f"Bearer {credentials} ")
+        assert fast is not None and fast.is_token68
+        assert general is not None and not general.is_token68
+        assert token68(fast) == token68(general) == credentials
+
+
+@pytest.mark.parametrize("credentials", ["=", "==", "=a", "a=b", "a b"])
+def test_token68_needs_one_character_before_its_padding(credentials: str) -> None:
+    for value in (f"Bearer {credentials}", f"Bearer {credentials} "):
+        auth = parse(value)
+        assert auth is not None and not auth.is_token68
+        with pytest.raises(MalformedHeader):
+            token68(auth)
+
+
+def test_the_scheme_limit_is_64_characters() -> None:
+    for value in ("S" * 64 + " abc", "S" * 64 + " abc\t"):
+        assert parse(value) == Authorization("S" * 64, "abc")
+    for value in ("S" * 65 + " abc", "S" * 65 + " abc\t"):
+        auth = parse(value)
+        assert auth is not None
+        assert (auth.scheme, auth.error) == (
+            "S" * 64,
+            "Authorization header has an invalid scheme.",
+        )
+    too_long = parse("S" * 100, max_length=10)
+    assert too_long is not None and too_long.scheme == "S" * 64
+
+
+def test_only_spaces_and_tabs_are_stripped() -> None:
+    # RFC 9110 §5.6.3 OWS is SP and HTAB, nothing else: not letters that look like padding.
+    assert parse("\tXToken Xabc \t") == Authorization("XToken", "Xabc")
+    assert parse(" Token abcX\t") == Authorization("Token", "abcX")
+    assert parse("Token \t abc") == Authorization("Token", "abc")
+    auth = parse("X" * 20 + " " + "a" * 20, max_length=10)
+    assert auth is not None and auth.scheme == "X" * 20
+
+
+def test_a_parsed_header_is_immutable_and_hashable() -> None:
+    import dataclasses
+
+    auth = parse("Bearer abc")
+    assert auth is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        auth.scheme = "Basic"  # type: ignore[misc]
+    assert hash(auth) == hash(Authorization("Bearer", "abc"))
+
+
+def test_too_long_header_whose_head_is_blank_is_malformed_not_absent() -> None:
+    # Blank for its first 64 characters but not blank: a header was sent, and it is too long.
+    auth = parse(" " * 70 + "Bearer abc", max_length=10)
+    assert auth == Authorization("", "", "Authorization header is too long.")
+    assert parse(" " * 70 + "\t" * 70, max_length=10) is None
+
+
+@pytest.mark.parametrize("value", ["Bearer", "Bearer ", " Bearer\t"])
+def test_a_header_without_credentials_has_empty_credentials(value: str) -> None:
+    assert parse(value) == Authorization(
+        "Bearer", "", "Invalid bearer header. No credentials provided."
+    )
+
+
+@pytest.mark.parametrize("credentials", ["a b", "a\tb", "\tab"])
+def test_token68_names_whitespace_in_credentials_as_such(credentials: str) -> None:
+    # Also for an Authorization built by hand, not by parse_authorization.
+    with pytest.raises(MalformedHeader, match="should not contain spaces"):
+        token68(Authorization("Bearer", credentials))
+
+
+def test_format_challenge_escapes_only_quote_and_backslash() -> None:
+    assert format_challenge("Bearer", {"error_description": "X-y_Z"}) == (
+        'Bearer error_description="X-y_Z"'
+    )
+    assert format_challenge("Bearer", {"e": 'a"b\\c'}) == 'Bearer e="a\\"b\\\\c"'
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("a\u200bb", "ab"),  # ZERO WIDTH SPACE, a format character (Cf): dropped
+        ("a\u2029b", "ab"),  # PARAGRAPH SEPARATOR (Zp): dropped
+        ("a\u2028b", "ab"),  # LINE SEPARATOR (Zl): dropped
+        ("a\u4e2db", "a?b"),  # any other non-ASCII character: "?"
+    ],
+)
+def test_format_challenge_drops_invisible_characters(value: str, quoted: str) -> None:
+    assert format_challenge("Bearer", {"error_description": value}) == (
+        f'Bearer error_description="{quoted}"'
+    )
+
+
+@pytest.mark.parametrize("bad", [42, None, b"Bearer"])
+def test_format_challenge_refuses_non_string_names_with_value_error(bad: object) -> None:
+    with pytest.raises(ValueError, match="scheme must be an RFC 9110 token"):
+        format_challenge(bad, {})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="parameter name must be an RFC 9110 token"):
+        format_challenge("Bearer", {bad: "v"})  # type: ignore[dict-item]

@@ -91,6 +91,26 @@ def test_str_key_and_its_utf8_bytes_are_the_same_key() -> None:
     ).sign(namespace=NS, message=b"m")
 
 
+def test_lone_surrogates_in_keys_and_namespaces_are_encoded_with_surrogatepass() -> None:
+    # A str key or namespace is never refused for its content: lone surrogates (from an
+    # odd environment variable, say) are encoded with "surrogatepass".
+    key, namespace = "key-\udc80-tail", NS + ":\ud800"
+    raw_key = key.encode("utf-8", "surrogatepass")
+    raw_namespace = namespace.encode("utf-8", "surrogatepass")
+    root = hashlib.blake2b(raw_key, digest_size=64, person=b"authgate-kdf").digest()
+    mac_key = hashlib.blake2b(raw_namespace, key=root, digest_size=64).digest()
+    ring = KeyRing([key])
+    assert ring.sign(namespace=namespace, message=b"m") == (
+        hashlib.blake2b(b"m", key=mac_key, digest_size=16).digest()
+    )
+    assert ring.sign(namespace=namespace, message=b"m") == KeyRing([raw_key]).sign(
+        namespace=namespace, message=b"m"
+    )
+    assert ring.subkeys(namespace=namespace)[0] == (
+        hashlib.blake2b(raw_namespace, key=root, digest_size=32, person=b"authgate-subkey").digest()
+    )
+
+
 def test_signatures_depend_on_key_namespace_message_and_size() -> None:
     ring = KeyRing([KEY_A])
     base = ring.sign(namespace=NS, message=b"m", size=16)
@@ -109,7 +129,7 @@ def test_only_the_first_key_signs() -> None:
 
 @pytest.mark.parametrize("size", [-1, 0, 7, 65, 1000])
 def test_sign_size_out_of_range(size: int) -> None:
-    with pytest.raises(ValueError, match="between 8 and 64"):
+    with pytest.raises(ValueError, match="signature size must be between 8 and 64"):
         KeyRing([KEY_A]).sign(namespace=NS, message=b"m", size=size)
 
 
@@ -210,6 +230,83 @@ def test_verify_compares_against_every_key_without_early_exit(
     assert len({expected for expected, _ in calls}) == 3
 
 
+# -- subkeys -------------------------------------------------------------------------------
+
+
+def documented_root(key: bytes) -> bytes:
+    return hashlib.blake2b(key, digest_size=64, person=b"authgate-kdf").digest()
+
+
+def documented_mac_key(key: bytes, namespace: str) -> bytes:
+    """The 64-byte MAC key of ``namespace``, as the module docstring derives it."""
+    return hashlib.blake2b(namespace.encode(), key=documented_root(key), digest_size=64).digest()
+
+
+def documented_subkey(key: bytes, namespace: str, size: int) -> bytes:
+    return hashlib.blake2b(
+        namespace.encode(), key=documented_root(key), digest_size=size, person=b"authgate-subkey"
+    ).digest()
+
+
+def test_subkeys_match_the_documented_construction() -> None:
+    ring = KeyRing([KEY_A, KEY_B])
+    for size in (16, 32, 64):
+        assert ring.subkeys(namespace=NS, size=size) == (
+            documented_subkey(KEY_A.encode(), NS, size),
+            documented_subkey(KEY_B.encode(), NS, size),
+        )
+    assert ring.subkeys(namespace=NS) == ring.subkeys(namespace=NS, size=32)
+
+
+@pytest.mark.parametrize("size", [16, 32, 64])
+def test_a_subkey_is_never_the_mac_key_of_its_namespace(size: int) -> None:
+    # Compared at equal length: without the "authgate-subkey" personalisation a 64-byte
+    # subkey *is* the namespace's MAC key, and a shorter one is BLAKE2b of the same input
+    # under the same key (its output size differs, so truncating the MAC key proves nothing).
+    subkey = KeyRing([KEY_A]).subkeys(namespace=NS, size=size)[0]
+    unpersonalised = hashlib.blake2b(
+        NS.encode(), key=documented_root(KEY_A.encode()), digest_size=size
+    ).digest()
+    assert subkey != unpersonalised
+    if size == 64:
+        assert subkey != documented_mac_key(KEY_A.encode(), NS)
+
+
+@pytest.mark.parametrize("size", [16, 17, 63, 64])
+def test_subkey_sizes_from_16_to_64_bytes(size: int) -> None:
+    keys = KeyRing([KEY_A, KEY_B]).subkeys(namespace=NS, size=size)
+    assert [len(key) for key in keys] == [size, size]
+
+
+@pytest.mark.parametrize("size", [-1, 0, 8, 15, 65, 1000])
+def test_subkey_size_out_of_range(size: int) -> None:
+    with pytest.raises(ValueError, match="subkey size must be between 16 and 64"):
+        KeyRing([KEY_A]).subkeys(namespace=NS, size=size)
+
+
+@pytest.mark.parametrize("size", [True, 32.0, "32", None])
+def test_subkey_size_must_be_an_int(size: Any) -> None:
+    with pytest.raises(TypeError, match="subkey size must be an int"):
+        KeyRing([KEY_A]).subkeys(namespace=NS, size=size)
+
+
+def test_subkey_namespace_must_be_a_non_empty_str() -> None:
+    ring = KeyRing([KEY_A])
+    with pytest.raises(ValueError, match="namespace"):
+        ring.subkeys(namespace="")
+    with pytest.raises(TypeError, match="namespace"):
+        ring.subkeys(namespace=b"ns")  # type: ignore[arg-type]
+
+
+def test_subkeys_depend_on_key_and_namespace_and_follow_the_ring_order() -> None:
+    ring = KeyRing([KEY_A, KEY_B])
+    first, second = ring.subkeys(namespace=NS)
+    assert first != second
+    assert KeyRing([KEY_B, KEY_A]).subkeys(namespace=NS) == (second, first)
+    assert ring.subkeys(namespace=NS + "x")[0] != first
+    assert ring.subkeys(namespace=NS + "é")[0] == documented_subkey(KEY_A.encode(), NS + "é", 32)
+
+
 # -- tags ----------------------------------------------------------------------------------
 
 
@@ -227,7 +324,7 @@ def test_tags_have_their_size_and_verify_with_any_key() -> None:
 
 @pytest.mark.parametrize("size", [0, 3, 65])
 def test_tag_size_out_of_range(size: int) -> None:
-    with pytest.raises(ValueError, match="between 4 and 64"):
+    with pytest.raises(ValueError, match="tag size must be between 4 and 64"):
         KeyRing([KEY_A]).tag(namespace=NS, message=b"m", size=size)
 
 

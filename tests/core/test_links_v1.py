@@ -537,3 +537,81 @@ def test_reasons_are_logged_without_the_token(caplog: pytest.LogCaptureFixture) 
             assert reason in caplog.text
             assert token not in caplog.text
             assert token[5:20] not in caplog.text
+
+
+def test_link_claims_are_immutable() -> None:
+    import dataclasses
+
+    claims = read(make())
+    assert claims is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claims.user_pk = 1  # type: ignore[misc]
+
+
+# -- boundaries and odd inputs (found by make mutate) ---------------------------------------------
+
+
+@pytest.mark.parametrize("size", [8, 9, 63, 64])
+def test_signature_sizes_from_8_to_64_bytes_work(size: int) -> None:
+    claims = read(make(signature_size=size), signature_size=size)
+    assert check(claims, signature_size=size) == "ok"
+
+
+@pytest.mark.parametrize("size", [16.0, "16", None])
+def test_signature_size_must_be_an_int(size: Any) -> None:
+    with pytest.raises(TypeError, match="signature_size must be an int"):
+        make(signature_size=size)
+
+
+def test_now_must_not_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="now must be an int"):
+        make(now=True)
+
+
+def test_a_long_revocation_value_is_fine() -> None:
+    revocation = b"r" * 1000  # only values of 4 GiB and more are refused
+    claims = read(make(revocation=revocation))
+    assert check(claims, revocation=revocation) == "ok"
+    assert check(claims, revocation=revocation[:-1]) == "invalid"
+
+
+def test_lone_surrogates_in_a_scope_and_a_token_id() -> None:
+    # Encoded with "surrogatepass", like the key ring's keys and namespaces: never an error.
+    claims = read(make(scope="login-\udc80"))
+    assert check(claims, scope="login-\udc80") == "ok"
+    assert check(claims, scope="login-\udc81") == "invalid"
+    assert token_id("agl1_\ud800") == hashlib.sha256(b"agl1_\xed\xa0\x80").hexdigest()
+
+
+@pytest.mark.parametrize(("timestamped", "one_time"), FLAGS)
+def test_the_smallest_body_is_one_byte_plus_timestamp_and_nonce(
+    timestamped: bool, one_time: bool
+) -> None:
+    # IntPacker packs 0 into the single byte 0x00: the shortest body a token can have.
+    token = make(user_pk=0, timestamped=timestamped, one_time=one_time)
+    claims = read(token, timestamped=timestamped, one_time=one_time)
+    assert claims is not None and claims.user_pk == 0
+    assert check(claims) == "ok"
+
+
+@pytest.mark.parametrize(("timestamped", "one_time"), FLAGS)
+def test_a_token_without_a_body_is_too_short(
+    timestamped: bool, one_time: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = data_of(make(timestamped=timestamped, one_time=one_time))
+    bare = "agl1_" + b64url_encode(data[-(6 + 10) :])  # pre-MAC and signature, no body
+    with caplog.at_level(logging.DEBUG, logger="authgate.core.links_v1"):
+        assert read(bare, timestamped=timestamped, one_time=one_time) is None
+    assert "too short" in caplog.text
+
+
+@pytest.mark.parametrize("size", [7, 65])
+def test_parse_and_verify_refuse_a_signature_size_outside_8_to_64(size: int) -> None:
+    # Checked by the format itself, before any key-ring call could refuse it for its own reasons.
+    token = make()
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        read(token, signature_size=size)
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        check(read(token), signature_size=size)
+    with pytest.raises(ValueError, match="signature_size must be between 8 and 64"):
+        make(signature_size=size)

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import math
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -75,6 +76,12 @@ def test_generate_rejects_bad_prefixes(prefix: str) -> None:
 def test_validate_prefix_returns_valid_prefixes() -> None:
     assert validate_prefix("agt") == "agt"
     assert validate_prefix("x9") == "x9"
+
+
+@pytest.mark.parametrize("prefix", [None, b"agt", 42, ["agt"]])
+def test_validate_prefix_refuses_non_strings_with_value_error(prefix: object) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        validate_prefix(prefix)  # type: ignore[arg-type]
 
 
 # --- parse ----------------------------------------------------------------------------
@@ -183,6 +190,89 @@ def test_parse_logs_a_reason_but_never_the_token(
     assert reason in text
     assert candidate not in text
     assert candidate[-12:] not in text
+
+
+def with_checksum_of(text: str, random_part: str = "Q" * 36, prefix: str = "agt") -> str:
+    """A token whose body is well-formed but whose checksum is the CRC of ``text``."""
+    return f"{prefix}_{random_part}" + crc32_checksum(text)
+
+
+@pytest.mark.parametrize(
+    "slice_of",
+    [
+        lambda body: body[:6],  # token[:+CHECKSUM_LENGTH] instead of token[:-CHECKSUM_LENGTH]
+        lambda body: body[:-1],
+        lambda body: body[1:],
+        lambda body: body[4:],  # the random part alone
+        lambda body: body + "0",
+        lambda body: body[:4],  # the prefix and the underscore
+    ],
+    ids=["first-6", "one-short", "no-first-char", "random-only", "one-long", "prefix-only"],
+)
+def test_the_checksum_covers_exactly_prefix_underscore_and_random_part(slice_of: Any) -> None:
+    # The offline checksum is what keeps garbage away from the database: a token whose
+    # checksum was computed over anything but "<prefix>_<random>" must be refused by parse
+    # and is_valid on their own (no database involved), on the one-match fast path too.
+    random_part = "Kq7" * 12
+    body = f"agt_{random_part}"
+    token = with_checksum_of(slice_of(body), random_part)
+    assert token != body + crc32_checksum(body)
+    assert opaque._TOKEN_RE.fullmatch(token) is not None  # shaped right: the fast path's case
+    assert parse(token, prefixes=PREFIXES) is None
+    assert opaque.is_valid(token, prefixes=PREFIXES) is False
+    assert opaque.is_valid(body + crc32_checksum(body), prefixes=PREFIXES) is True
+
+
+@pytest.mark.parametrize("prefix", ["a", "z", "abcdefghijk"])
+def test_a_prefix_of_1_or_11_characters_is_refused_even_when_listed(prefix: str) -> None:
+    # 2-10 characters: a caller that lists a shorter or longer prefix gets nothing for it.
+    token = make(prefix, "x" * 36)
+    assert parse(token, prefixes={prefix, *PREFIXES}) is None
+    assert opaque.is_valid(token, prefixes={prefix, *PREFIXES}) is False
+    assert ANY_TOKEN_RE.search(f"token: {token} ") is None
+    assert re.search(r"\b" + prefix + r"_[0-9A-Za-z]{42}\b", token)  # shaped, but not ours
+
+
+def test_prefix_length_bounds_are_2_and_10_on_every_path() -> None:
+    for prefix in ("ab", "a1", "abcdefghij"):
+        token = make(prefix, "x" * 36)
+        assert parse(token, prefixes={prefix}) == OpaqueToken(prefix, token)
+        assert ANY_TOKEN_RE.fullmatch(token)
+        assert re.fullmatch(scanner_regex(prefix), token)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "length"),
+    [
+        ("ab_" + "a" * 41, 44),  # one short of the shortest token (2-letter prefix)
+        ("a_" + "a" * 42, 44),
+        ("abcdefghijk_" + "a" * 42, 54),  # one past the longest (10-letter prefix)
+        ("abcdefghij_" + "a" * 43, 54),
+    ],
+)
+def test_the_length_bounds_are_45_and_53_characters(
+    candidate: str, length: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Refused by length before anything else looks at it, whatever prefixes are accepted.
+    assert len(candidate) == length
+    prefixes = {candidate.partition("_")[0], *PREFIXES}
+    with caplog.at_level(logging.DEBUG, logger="authgate.core.opaque"):
+        assert parse(candidate, prefixes=prefixes) is None
+    assert f"wrong length ({length} characters)" in caplog.text
+
+
+@pytest.mark.parametrize("prefix", ["ab", "abcdefghij"])
+def test_tokens_of_45_and_53_characters_pass_the_length_check(
+    prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = make(prefix, "a" * 36)
+    assert len(token) in (45, 53)
+    assert parse(token, prefixes=PREFIXES) is not None
+    # With a wrong checksum, the step-by-step checks get as far as the checksum.
+    wrong = token[:-1] + ("0" if token[-1] != "0" else "1")
+    with caplog.at_level(logging.DEBUG, logger="authgate.core.opaque"):
+        assert parse(wrong, prefixes=PREFIXES) is None
+    assert "bad checksum" in caplog.text
 
 
 def test_parse_checks_characters_before_comparing_checksums() -> None:

@@ -103,6 +103,13 @@ def test_int_unpack_refuses_bad_data(data: bytes) -> None:
         INT.unpack_pk(data)
 
 
+@pytest.mark.parametrize("data", [b"\x01", b"\x02\x01", b"\x02\x00", b"\x09" + b"\x01" * 8])
+def test_int_unpack_says_truncated_when_the_body_is_short(data: bytes) -> None:
+    # Checked before the body is read: a short body is never misread as another number.
+    with pytest.raises(ValueError, match="truncated integer"):
+        INT.unpack_pk(data)
+
+
 # -- UUIDPacker ----------------------------------------------------------------------------
 
 
@@ -168,6 +175,12 @@ def test_str_packer_refuses_bad_input() -> None:
     for bad in (1, b"bytes", None, uuid.uuid4()):
         with pytest.raises(TypeError, match="str"):
             STR.pack_pk(bad)
+
+
+@pytest.mark.parametrize("data", [b"\x03ab", b"\x01", b"\x05abcd"])
+def test_str_unpack_says_truncated_when_one_byte_is_missing(data: bytes) -> None:
+    with pytest.raises(ValueError, match="truncated string"):
+        STR.unpack_pk(data)
 
 
 @pytest.mark.parametrize(

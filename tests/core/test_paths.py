@@ -237,3 +237,19 @@ def test_plain_paths_below_the_prefix_match(tail: list[str]) -> None:
     path = "/api/notes/" + "/".join(tail)
     assert path_matches("/api/notes/", path)
     assert path_matches("/api/notes", path)
+
+
+@pytest.mark.parametrize("last", ["X", "x", "s", "1", ".", "-", "_", "~", "é", "%", ";"])
+def test_only_the_trailing_slash_of_a_prefix_is_dropped(last: str) -> None:
+    # "/api/noteX" must cover "/api/noteX/..." and nothing else: if more than "/" were
+    # stripped from the end of the prefix, "/api/note" would become the base and every
+    # sibling sharing its first characters would match.
+    for allowed in (f"/api/note{last}", f"/api/note{last}/"):
+        assert path_matches(allowed, f"/api/note{last}")
+        assert path_matches(allowed, f"/api/note{last}/1/")
+        assert not path_matches(allowed, "/api/note")
+        assert not path_matches(allowed, "/api/note/")
+        assert not path_matches(allowed, "/api/noteY/")
+        assert not path_matches(allowed, "/api/")
+    assert path_matches(f"/a{last}", f"/a{last}/1")
+    assert not path_matches(f"/a{last}", "/a/")

@@ -239,6 +239,31 @@ def test_djblets_accepts_any_mapping_and_tuples() -> None:
     assert policy.allows("GET")
 
 
+@pytest.mark.parametrize("methods", [{"DELETE"}, frozenset({"DELETE"}), range(0)])
+def test_djblets_accepts_sets_and_other_sequences(methods: Any) -> None:
+    policy = Policy.from_djblets({"resources": {"*": {"block": methods, "allow": ["GET"]}}})
+    assert policy.allows("GET")
+    assert policy.allows("DELETE") is (not methods)
+
+
+@pytest.mark.parametrize("methods", [b"GET", iter(["GET"]), {"GET": 1}.keys()])
+def test_djblets_refuses_bytes_and_iterators_as_json_data(methods: Any) -> None:
+    with pytest.raises(PolicyError, match="policy must be JSON data"):
+        Policy.from_djblets({"resources": {"*": {"block": methods}}})
+
+
+def test_an_object_may_be_called_allow_or_block() -> None:
+    # Only a *list* under "allow"/"block" one level too high is the common mistake.
+    policy = djblets({"notes": {"allow": {"block": ["GET"]}, "block": {"block": ["PUT"]}}})
+    assert not policy.allows("GET", resource="notes", object_id="allow")
+    assert not policy.allows("PUT", resource="notes", object_id="block")
+    assert policy.allows("GET", resource="notes", object_id="block")
+    with pytest.raises(PolicyError, match=r"resources\['notes'\]\['1'\] must be an object with"):
+        djblets({"notes": {"1": ["GET"]}})
+    with pytest.raises(PolicyError, match="per-resource rules go one level down"):
+        djblets({"notes": {"block": ["GET"]}})
+
+
 methods_or_star = st.sampled_from([*METHODS, "*", "get", "FETCH", "", 1, None])
 json_leaves = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10), methods_or_star
@@ -415,7 +440,22 @@ def test_endpoints_validation_messages(endpoints: Any, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["notes", "notes:read", "admin.users:write", "a-b_c.d:e-f", "x:y:z", "a1", "a"]
+    "name",
+    [
+        "notes",
+        "notes:read",
+        "admin.users:write",
+        "a-b_c.d:e-f",
+        "x:y:z",
+        "a1",
+        "a",
+        # Every character class of a qualifier: digits, "_", ".", "-".
+        "notes:v2",
+        "notes:read_all",
+        "notes:a.b",
+        "notes:read-only",
+        "api:1:2",
+    ],
 )
 def test_valid_scope_names(name: str) -> None:
     policy = Policy.from_scopes([name])
@@ -425,9 +465,12 @@ def test_valid_scope_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["", "Notes", "1notes", "notes:", ":read", "no tes", "notes:*", "notes::read", "é", "a" * 129],
+    [
+        *("", "Notes", "1notes", "notes:", ":read", "no tes", "notes:*", "notes::read", "é"),
+        *("a" * 129, 42, None, b"notes", ["notes"]),
+    ],
 )
-def test_invalid_scope_names(name: str) -> None:
+def test_invalid_scope_names(name: Any) -> None:
     with pytest.raises(PolicyError, match=r"scopes\[1\] is not a valid scope name"):
         Policy.from_scopes(["ok", name])
 
@@ -486,6 +529,33 @@ def test_intersection_is_idempotent_and_order_insensitive() -> None:
     assert hash((a & b) & c) == hash(c & (b & a))
     assert a & b != a
     assert (a & Policy.unrestricted()) == a
+
+
+def test_policies_with_different_scopes_are_different() -> None:
+    # Equality is public API (a credential's restrictions are compared and hashed): two
+    # scope-limited policies with no rules differ exactly by their scopes.
+    assert Policy.from_scopes(["notes:read"]) != Policy.from_scopes(["admin"])
+    assert Policy.from_scopes(["notes:read"]) != Policy.from_scopes([])
+    assert Policy.from_scopes([]) != Policy.unrestricted()
+    assert Policy.from_scopes(["a", "b"]) == Policy.from_scopes(["b", "a", "a"])
+    assert (
+        len({Policy.from_scopes(["a"]), Policy.from_scopes(["b"]), Policy.from_scopes(["a"])}) == 2
+    )
+    endpoints = Policy.from_endpoints(NOTES_GET)
+    assert endpoints & Policy.from_scopes(["a"]) != endpoints & Policy.from_scopes(["b"])
+
+
+def test_comparing_with_another_type_defers_to_it() -> None:
+    class Anything:
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = object.__hash__
+
+    policy = Policy.from_scopes(["a"])
+    assert (policy == "a") is False
+    assert (policy != "a") is True
+    assert policy == Anything()  # NotImplemented lets the other side answer
 
 
 def test_intersection_with_other_types_is_unsupported() -> None:
@@ -584,3 +654,51 @@ def test_repr_describes_the_restrictions() -> None:
     huge = djblets({f"resource{i}": {"*": {"block": ["*"]}} for i in range(100)})
     assert len(repr(huge)) < 300
     assert re.search(r"\.\.\.>$", repr(huge))
+
+
+def test_repr_shows_200_characters_of_each_rule_at_most() -> None:
+    # A policy's repr goes into logs and error reports: bounded, whatever the policy.
+    huge = djblets({f"resource{i}": {"*": {"block": ["*"]}} for i in range(100)})
+    assert repr(huge) == "<Policy djblets " + huge_rule_text(huge)[:197] + "...>"
+    endpoints = Policy.from_endpoints({"GET": [f"/api/r{i}/" for i in range(100)]})
+    shown = repr(endpoints).removeprefix("<Policy endpoints ").removesuffix(">")
+    assert len(shown) == 200 and shown.endswith("...")
+    small = Policy.from_endpoints({"GET": ["/" + "a" * 176]})  # exactly 200 characters
+    assert repr(small) == "<Policy endpoints {'GET': ['/" + "a" * 176 + "']}>"
+
+
+def huge_rule_text(policy: Policy) -> str:
+    (rule,) = policy._rules
+    assert isinstance(rule, policy_module._DjbletsRule)
+    return rule.canonical
+
+
+def test_error_messages_show_60_characters_of_a_value_at_most() -> None:
+    # repr() adds two quotes: 58 letters are shown whole (60 characters), 59 are not.
+    for length in (58, 59, 100):
+        name = "A" * length
+        with pytest.raises(PolicyError) as excinfo:
+            Policy.from_scopes([name])
+        message = str(excinfo.value)
+        if length == 58:
+            assert repr(name) in message
+        else:
+            assert repr(name)[:57] + "..." in message
+            assert repr(name)[:58] not in message
+
+
+def test_a_scope_name_has_at_most_128_characters() -> None:
+    assert Policy.from_scopes(["a" * 128]).has_scope("a" * 128)
+    with pytest.raises(PolicyError, match="at most 128 characters"):
+        Policy.from_scopes(["a" * 129])
+
+
+def test_a_djblets_policy_has_at_most_65536_characters_of_json() -> None:
+    def sized(length: int) -> dict[str, Any]:
+        frame = '{"resources":{"":{"*":{"block":["GET"]}}}}'
+        return {"resources": {"r" * (length - len(frame)): {"*": {"block": ["GET"]}}}}
+
+    assert MAX_POLICY_LENGTH == 65_536
+    assert not Policy.from_djblets(sized(65_536)).allows("GET", resource="r" * 65_494)
+    with pytest.raises(PolicyError, match=r"policy is too large \(65537 characters"):
+        Policy.from_djblets(sized(65_537))

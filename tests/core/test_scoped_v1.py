@@ -699,3 +699,37 @@ def test_revocation_tags() -> None:
     )
     with pytest.raises(TypeError, match="bytes"):
         signed.revocation_tag(keyring=RING, namespace="ns", revocation="value")  # type: ignore[arg-type]
+
+
+def test_framing_accepts_exactly_2048_characters() -> None:
+    # 5 (prefix) + 2043 base64url characters: 2043 % 4 == 3, a canonical 1532-byte part
+    # whose last character carries zero unused bits ("A").
+    part = bytes(1532)
+    token = signed.encode_token("ags1_", part)
+    assert len(token) == 5 + 2043 == signed.MAX_TOKEN_LENGTH == 2048
+    assert signed.decode_token(token, prefix="ags1_", parts=1) == (part,)
+    with pytest.raises(ValueError, match="2049 characters long"):
+        signed.encode_token("ags1_x", part)
+    assert signed.decode_token(token + "A", prefix="ags1_", parts=1) is None
+
+
+@pytest.mark.parametrize("field", ["i", "x"])
+def test_times_must_be_integers_even_in_a_signed_payload(field: str) -> None:
+    payload = payload_of(make())
+    payload[field] = float(payload[field])  # 1700000000.0: JSON "1700000000.0"
+    assert read(forge(reencode(payload))) is None
+
+
+def test_claims_are_immutable() -> None:
+    import dataclasses
+
+    claims = read(make())
+    assert claims is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claims.user_pk = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("scopes", [42, 1.5, object()])
+def test_scopes_that_are_not_a_list_are_a_type_error_that_says_so(scopes: object) -> None:
+    with pytest.raises(TypeError, match="scopes must be a list of names or None"):
+        make(scopes=scopes)

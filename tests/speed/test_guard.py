@@ -14,13 +14,13 @@ from typing import Any
 import django
 import pytest
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import query as django_query
 from django.test import override_settings
 
 from authgate._speed import guard
 from authgate._speed import query as speed_query
-from authgate.conf import settings
 from authgate.schemes.scoped import service as scoped
 from authgate.schemes.tokens.service import issue
 from authgate.schemes.tokens.store import token_store
@@ -30,14 +30,19 @@ from authgate.users import _user_lookup, _user_model
 pytestmark = [pytest.mark.django_db, pytest.mark.fast_paths_only]
 
 
+def reload_settings() -> None:
+    """What ``override_settings(AUTHGATE=...)`` sends: every store is built again."""
+    setting_changed.send(sender=None, setting="AUTHGATE", value=None, enter=True)
+
+
 @pytest.fixture
 def reguard() -> Any:
     """Run the guard again (it checks once per process), and again after the test."""
     guard.check_again()
-    settings.reload()  # the stores ask the guard again
+    reload_settings()  # the stores ask the guard again
     yield
     guard.check_again()
-    settings.reload()
+    reload_settings()
 
 
 def _guard_logs(caplog: Any) -> list[str]:
@@ -76,7 +81,7 @@ def test_a_changed_internal_falls_back_to_the_plain_paths_serving_the_same(
     scoped_token = scoped.issue(user, {"GET": ["/api/"]})
     assert client.get(f"/api/whoami/?TOKEN={scoped_token}").status_code == 200
     assert speed_query._scan is False  # request.GET was asked, not the raw query string
-    settings.reload()  # a settings change rebuilds the stores: no second log line
+    reload_settings()  # a settings change rebuilds the stores: no second log line
     assert client.get("/api/whoami/", **headers).status_code == 200
     logs = _guard_logs(caplog)
     assert len(logs) == 1, logs
@@ -143,7 +148,7 @@ def test_a_reshaped_redis_client_keeps_no_rows_in_the_process(reguard, monkeypat
         assert local_rows.local_rows() is not None  # this Django: rows may be kept
         monkeypatch.setattr(RedisCacheClient, "get_client", get_client)
         guard.check_again()
-        settings.reload()
+        reload_settings()
         assert "RedisCacheClient.get_client" in guard.mismatch()
         assert local_rows.local_rows() is None
         assert not token_store().rows.fast

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from authgate._speed.slots import _plain_setter, slot_setters
 from authgate.core.links_v1 import LinkClaims
+from authgate.core.slots import _plain_setter, slot_setters
 from authgate.identity import Identity
 from authgate.schemes.links.service import LinkCredential
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from authgate.models import HTTPSignatureKey
 from authgate.schemes.httpsig import service as signature_keys
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 
 __all__ = ["HTTPSignatureKeyAdmin", "HTTPSignatureKeyForm"]
 

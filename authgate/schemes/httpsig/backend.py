@@ -28,21 +28,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from django.core.cache import caches
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from django.utils import timezone
-from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 
 from authgate.backend import Backend, Credentials
-from authgate.conf import settings
+from authgate.conf import chain_settings
 from authgate.errors import AuthenticationFailed, ServiceUnavailable
 from authgate.identity import Identity
-from authgate.models import HTTPSignatureKey
+from authgate.requesttarget import request_target
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 from authgate.schemes.httpsig.protocol import errors
 from authgate.schemes.httpsig.protocol.digest import verify_message_digest
 from authgate.schemes.httpsig.protocol.key_material import (
@@ -59,6 +58,8 @@ from authgate.schemes.httpsig.protocol.structured import (
     parse_signatures,
 )
 from authgate.schemes.httpsig.service import open_secret
+from authgate.schemes.httpsig.settings import HTTPSigSettings, httpsig_settings
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["HTTPSignatureBackend", "covered_names", "message_from_request"]
 
@@ -79,13 +80,15 @@ def _fail(code: str, detail: str) -> AuthenticationFailed:
 def message_from_request(request: HttpRequest, *, body: bytes = b"") -> Message:
     """The :class:`~authgate.schemes.httpsig.protocol.Message` of a Django request.
 
-    The target URI is rebuilt as Django sees it (scheme, ``Host`` validated against
-    ``ALLOWED_HOSTS``, the path re-escaped and the raw query string); behind a proxy that
-    rewrites them, configure ``SECURE_PROXY_SSL_HEADER`` / ``USE_X_FORWARDED_HOST`` so
-    they match what the client signed.
+    The target URI is rebuilt from the scheme, ``Host`` (validated against
+    ``ALLOWED_HOSTS``) and the request target as the client sent it, before
+    percent-decoding (RFC 9421 §2.2.6, :mod:`authgate.requesttarget`; re-escaped from the
+    decoded path on servers that do not provide it). Behind a proxy that rewrites them,
+    configure ``SECURE_PROXY_SSL_HEADER`` / ``USE_X_FORWARDED_HOST`` so they match what
+    the client signed.
     """
-    query = request.META.get("QUERY_STRING", "")
-    target = f"{request.scheme}://{request.get_host()}{escape_uri_path(request.path)}"
+    path, query = request_target(request)
+    target = f"{request.scheme}://{request.get_host()}{path}"
     if query:
         target = f"{target}?{query}"
     return Message(request.method or "GET", target, request.headers.items(), body)
@@ -103,10 +106,6 @@ def covered_names(params: SignatureParams) -> set[str]:
     return names
 
 
-def _seconds(value: Any) -> int:
-    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
-
-
 def _has_body(request: HttpRequest) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -119,6 +118,7 @@ class HTTPSignatureBackend(Backend):
     """Requests signed per RFC 9421 with a key registered as :class:`HTTPSignatureKey`."""
 
     scheme = "HTTPSig"
+    settings_section = HTTPSigSettings
     #: The model holding client keys (DRF-style knob).
     model: ClassVar[type[HTTPSignatureKey]] = HTTPSignatureKey
 
@@ -132,7 +132,7 @@ class HTTPSignatureBackend(Backend):
     def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
         """The OpenAPI scheme (:mod:`authgate.contrib.openapi`): OpenAPI has no type for
         RFC 9421, so an apiKey header ``Signature`` described in words."""
-        required = ", ".join(f"`{c}`" for c in settings.HTTPSIG_REQUIRED_COMPONENTS)
+        required = ", ".join(f"`{c}`" for c in httpsig_settings().required_components)
         return {
             "httpSignature": {
                 "type": "apiKey",
@@ -149,15 +149,16 @@ class HTTPSignatureBackend(Backend):
 
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         """``Accept-Signature`` (RFC 9421 §5.1): what a signature on this request must cover."""
-        components = [str(c) for c in settings.HTTPSIG_REQUIRED_COMPONENTS]
-        if settings.HTTPSIG_REQUIRE_CONTENT_DIGEST and _has_body(request):
+        config = httpsig_settings()
+        components = [str(c) for c in config.required_components]
+        if config.require_content_digest and _has_body(request):
             components.append("content-digest")
         try:
             items = " ".join(parse_component_id(c).identifier for c in components)
         except errors.SignatureError:  # pragma: no cover - the system checks refuse these
             return {}
-        label = settings.HTTPSIG_LABEL or "sig1"
-        flags = ";created;nonce" if settings.HTTPSIG_REQUIRE_NONCE else ";created"
+        label = config.label or "sig1"
+        flags = ";created;nonce" if config.require_nonce else ";created"
         return {"Accept-Signature": f"{label}=({items}){flags}"}
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
@@ -169,7 +170,8 @@ class HTTPSignatureBackend(Backend):
             raise _fail(
                 errors.INVALID_REQUEST, _("Signature-Input is present but Signature is not.")
             )
-        limit = settings.HTTPSIG_MAX_HEADER_LENGTH
+        config = httpsig_settings()
+        limit = config.max_header_length
         if len(raw_input) > limit or len(raw_signature) > limit:
             raise _fail(errors.INVALID_REQUEST, _("The signature headers are too long."))
         try:
@@ -177,7 +179,7 @@ class HTTPSignatureBackend(Backend):
             signatures = parse_signatures(raw_signature)
         except errors.SignatureError as exc:
             raise _fail(exc.code, str(exc)) from None
-        label = settings.HTTPSIG_LABEL
+        label = config.label
         if label is None:
             if len(inputs) != 1:
                 raise _fail(
@@ -237,21 +239,23 @@ class HTTPSignatureBackend(Backend):
             raise _fail(errors.INVALID_REQUEST, _("The signature has no keyid parameter."))
         if params.created is None:
             raise _fail(errors.INVALID_REQUEST, _("The signature has no created parameter."))
-        if settings.HTTPSIG_REQUIRE_NONCE and not params.nonce:
+        config = httpsig_settings()
+        if config.require_nonce and not params.nonce:
             raise _fail(errors.INVALID_REQUEST, _("The signature has no nonce parameter."))
         now = self._now()
-        skew = _seconds(settings.HTTPSIG_CLOCK_SKEW)
+        skew = int(config.clock_skew.total_seconds())
         if params.created > now + skew:
             raise _fail(errors.INVALID_SIGNATURE, _("The signature was created in the future."))
-        if params.created < now - _seconds(settings.HTTPSIG_MAX_AGE) - skew:
+        if params.created < now - int(config.max_age.total_seconds()) - skew:
             raise _fail(errors.EXPIRED_SIGNATURE, _("The signature is too old."))
         if params.expires is not None and params.expires < now - skew:
             raise _fail(errors.EXPIRED_SIGNATURE, _("The signature has expired."))
 
     def _check_coverage(self, params: SignatureParams, *, has_body: bool) -> None:
         covered = covered_names(params)
-        required = [str(name) for name in settings.HTTPSIG_REQUIRED_COMPONENTS]
-        if has_body and settings.HTTPSIG_REQUIRE_CONTENT_DIGEST:
+        config = httpsig_settings()
+        required = [str(name) for name in config.required_components]
+        if has_body and config.require_content_digest:
             required.append("content-digest")
         missing = [name for name in required if name not in covered]
         if missing:
@@ -271,7 +275,7 @@ class HTTPSignatureBackend(Backend):
             raise _fail(errors.UNKNOWN_KEY, _("Unknown signature key."))
         if not key.is_live():
             raise _fail(errors.REVOKED_KEY, _("This signature key is revoked or expired."))
-        if key.algorithm not in settings.HTTPSIG_ALGORITHMS:
+        if key.algorithm not in httpsig_settings().algorithms:
             raise _fail(
                 errors.INVALID_SIGNATURE,
                 _("The algorithm %(alg)s is not accepted.") % {"alg": key.algorithm},
@@ -299,9 +303,12 @@ class HTTPSignatureBackend(Backend):
         if not params.nonce:
             return
         digest = hashlib.sha256(f"{key.keyid}\x00{params.nonce}".encode()).hexdigest()
-        timeout = _seconds(settings.HTTPSIG_MAX_AGE) + 2 * _seconds(settings.HTTPSIG_CLOCK_SKEW)
+        config = httpsig_settings()
+        timeout = int((config.max_age + 2 * config.clock_skew).total_seconds())
         try:
-            fresh = caches[settings.CACHE].add(f"authgate:httpsig-nonce:{digest}", 1, timeout)
+            fresh = caches[chain_settings().cache].add(
+                f"authgate:httpsig-nonce:{digest}", 1, timeout
+            )
         except Exception:
             logger.error("Cache unavailable: cannot check HTTP signature nonces")
             raise ServiceUnavailable() from None
@@ -311,7 +318,7 @@ class HTTPSignatureBackend(Backend):
     def _touch(self, key: HTTPSignatureKey) -> None:
         """Record ``last_used``, at most once per ``TOKEN_LAST_USED_INTERVAL`` per key."""
         now = timezone.now()
-        interval = settings.TOKEN_LAST_USED_INTERVAL
+        interval = token_settings().last_used_interval
         if key.last_used is not None and now - key.last_used < interval:
             return
         self.model.objects.filter(pk=key.pk).update(last_used=now)

@@ -14,7 +14,10 @@ server verifies with, so a signature made here means the same bytes there:
 
 * :class:`HttpxSignatureAuth` — an ``httpx.Auth``, for sync and async clients.
 
-``requests`` and ``httpx`` are optional: each class needs only its own library. By default
+The ``client`` extra (``pip install "authgate[client]"``) brings what signing needs and
+``requests``; without it, importing this module (or, without ``requests`` alone,
+:class:`RequestsSignatureAuth`) raises an ``ImportError`` that says so. ``httpx`` is
+optional: :class:`HttpxSignatureAuth` needs it, nothing else does. By default
 a signature covers ``@method``, ``@target-uri`` and, when there is a body, the
 ``content-digest`` it adds (RFC 9530, SHA-256); it carries ``created``, ``keyid``, ``alg``
 and a fresh ``nonce``, which is what authgate's default policy asks for.
@@ -27,14 +30,21 @@ import time
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
-from authgate.schemes.httpsig.protocol.digest import content_digest
-from authgate.schemes.httpsig.protocol.message import Message
-from authgate.schemes.httpsig.protocol.signatures import DEFAULT_COMPONENTS, sign_message
+from authgate.extras import MissingExtra
 
 try:
+    from authgate.schemes.httpsig.protocol.digest import content_digest
+    from authgate.schemes.httpsig.protocol.message import Message
+    from authgate.schemes.httpsig.protocol.signatures import DEFAULT_COMPONENTS, sign_message
+except ImportError as exc:
+    raise MissingExtra(__name__, "client", "cryptography and http-sf", exc) from exc
+
+_requests_missing: MissingExtra | None = None
+try:
     from requests.auth import AuthBase as _RequestsAuthBase
-except ImportError:  # pragma: no cover - requests is optional
+except ImportError as exc:  # only RequestsSignatureAuth needs it (see __getattr__ below)
     _RequestsAuthBase = object  # type: ignore[misc,assignment]
+    _requests_missing = MissingExtra(f"{__name__}.RequestsSignatureAuth", "client", "requests", exc)
 try:
     import httpx
 
@@ -151,6 +161,17 @@ class RequestsSignatureAuth(_RequestsAuthBase):
             self.signer.headers(request.method, request.url, request.headers.items(), body)
         )
         return request
+
+
+if _requests_missing is not None:
+    # Without requests the class is useless: importing it raises the error naming the extra.
+    del RequestsSignatureAuth
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RequestsSignatureAuth" and _requests_missing is not None:
+        raise _requests_missing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class HttpxSignatureAuth(_HttpxAuthBase):

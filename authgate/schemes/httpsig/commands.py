@@ -22,8 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from authgate.management.base import Subcommand, user_by_username
-from authgate.models import HTTPSignatureKey
 from authgate.schemes.httpsig import service as signature_keys
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 
 __all__ = ["SUBCOMMANDS"]
 

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from authgate.models import HTTPSignatureKey
+from authgate.schemes.httpsig.models import HTTPSignatureKey
 from authgate.signing import keyring
 
 __all__ = [

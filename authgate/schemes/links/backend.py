@@ -1,4 +1,4 @@
-"""Magic links as a credential: in the chain for one request, and as a Django auth backend.
+"""Magic links as a credential in the chain: one request authenticated by its link.
 
 :class:`LinkBackend` (in ``AUTHGATE["BACKENDS"]``) accepts ``?sesame=<token>`` (the name is
 ``LINK_TOKEN_NAME``) on any request and authenticates that request alone, with scheme
@@ -10,12 +10,12 @@ backend has no ``WWW-Authenticate`` challenge.
 
 The backend leaves the token alone on requests a link-aware piece handles itself, with
 sesame's semantics (a bad link means "not authenticated by the link", never a 401): requests
-already seen by :class:`authgate.schemes.links.middleware.AuthenticationMiddleware`, views decorated
+already seen by :class:`authgate.schemes.links.middleware.LinkLoginMiddleware`, views decorated
 with :func:`authgate.schemes.links.decorators.authenticate`, and
 :class:`authgate.schemes.links.views.LoginView` (any view with ``authgate_links_view = True``).
 
-:class:`ModelBackend` is sesame's ``ModelBackend`` for ``AUTHENTICATION_BACKENDS``:
-``django.contrib.auth.authenticate(request, sesame=token, scope=…, max_age=…)``.
+The Django authentication backend (``AUTHENTICATION_BACKENDS``) is in
+:mod:`authgate.schemes.links.auth_backend`.
 """
 
 from __future__ import annotations
@@ -23,19 +23,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth import backends as auth_backends
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from authgate._speed.query import query_values
-from authgate.backend import Backend, Credentials, get_authorization
+from authgate.backend import Backend, Credentials, get_authorization, openapi_query_scheme
 from authgate.errors import EXPIRED_TOKEN, INVALID_REQUEST, INVALID_TOKEN, AuthenticationFailed
 from authgate.identity import Identity
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import LinkSettings, link_settings
 
-__all__ = ["LinkBackend", "LinkBackendMixin", "ModelBackend", "handles_links_itself"]
+__all__ = ["LANDING_HEADERS", "LINK_HANDLED", "LinkBackend", "handles_links_itself"]
 
 logger = logging.getLogger(__name__)
+
+#: Set in ``request.__dict__`` by the link middleware: the link is its to handle.
+LINK_HANDLED = "_authgate_links_handled"
 
 #: Security headers on every response to a request that carried a link.
 LANDING_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -43,7 +46,7 @@ LANDING_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"
 
 def handles_links_itself(request: HttpRequest) -> bool:
     """Whether the link in ``request`` is for a link-aware middleware or view, not the chain."""
-    if getattr(request, "_authgate_links_handled", False):
+    if request.__dict__.get(LINK_HANDLED, False):
         return True
     match = getattr(request, "resolver_match", None)
     func = getattr(match, "func", None)
@@ -59,17 +62,26 @@ class LinkBackend(Backend):
     """``?sesame=<token>`` authenticates the one request that carries it (scheme ``link``)."""
 
     scheme = "link"
+    settings_section = LinkSettings
     #: The scope links must have been made for to be accepted here (sesame's ``scope``).
     scope: str = ""
 
     def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
         # A 401 to a request with a link in its URL: keep the URL out of Referer headers.
-        if links.config().token_name in request.GET:
+        if link_settings().token_name in request.GET:
             return {"Referrer-Policy": "no-referrer"}
         return {}
 
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``linkQuery``: the link token in its query parameter (``LINK_TOKEN_NAME``)."""
+        return {
+            "linkQuery": openapi_query_scheme(
+                link_settings().token_name, "A magic-link token: authenticates one request."
+            )
+        }
+
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
-        name = links.config().token_name
+        name = link_settings().token_name
         values = query_values(request, name)
         if not values or handles_links_itself(request):
             return None
@@ -96,37 +108,3 @@ class LinkBackend(Backend):
         return Identity(
             user, "link", credential, None, credential.expires_at, LANDING_HEADERS.copy()
         )
-
-
-class LinkBackendMixin:
-    """Mix into a Django auth backend that provides ``get_user(user_id)`` (sesame's mixin)."""
-
-    def authenticate(  # type: ignore[override]
-        self,
-        request: HttpRequest | None,
-        sesame: str | None,
-        scope: str = "",
-        max_age: Any = None,
-    ) -> Any | None:
-        """The user a valid link ``sesame`` authenticates for ``scope``, else ``None``.
-
-        One-time links are used up, as everywhere else.
-        """
-        if sesame is None:
-            return None
-        try:
-            user, _credential = links.check_token(sesame, scope=scope, max_age=max_age)
-        except links.LinkRefused as exc:
-            logger.debug("Refused link: %s", exc.reason)
-            return None
-        return user
-
-
-# Django tries each backend whose authenticate() signature binds the given credentials
-# (inspect.signature), so the mixin's signature, unlike ModelBackend's, is the point.
-class ModelBackend(LinkBackendMixin, auth_backends.ModelBackend):  # type: ignore[misc]
-    """Django's ``ModelBackend`` that also authenticates link tokens.
-
-    ``AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
-    "authgate.schemes.links.backend.ModelBackend"]``.
-    """

@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 
 from authgate.management.base import Subcommand, user_by_username
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import link_settings
 
 __all__ = ["SUBCOMMANDS"]
 
@@ -47,7 +48,7 @@ def add_arguments(parser: CommandParser) -> None:
 
 def build_url(*, base: str, token: str, scope: str, url: str | None) -> str:
     """The full link for ``token`` (see the module docstring)."""
-    name = links.config().token_name
+    name = link_settings().token_name
     base = base.rstrip("/")
     if scope:
         if not url or not url.startswith("/"):
@@ -73,12 +74,14 @@ def handle(command: BaseCommand, **options: Any) -> None:
     scope = options["scope"] or ""
     token = links.get_token(user, scope)
     url = build_url(base=options["base"], token=token, scope=scope, url=options["url"])
-    cfg = links.config()
+    cfg = link_settings()
     out = command.stdout
     out.write(f"Login link for {user.get_username()}" + (f" (scope {scope})" if scope else ""))
-    if cfg.max_age is not None:
-        expires = datetime.now(tz=UTC) + timedelta(seconds=cfg.max_age)
-        out.write(f"  expires {expires.replace(microsecond=0).isoformat()} ({cfg.max_age} s)")
+    if cfg.max_age_seconds is not None:
+        expires = datetime.now(tz=UTC) + timedelta(seconds=cfg.max_age_seconds)
+        out.write(
+            f"  expires {expires.replace(microsecond=0).isoformat()} ({cfg.max_age_seconds} s)"
+        )
     else:
         out.write("  never expires (until the password changes)")
     if cfg.one_time:

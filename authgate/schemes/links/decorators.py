@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest
 
+from authgate.chain import adopt
 from authgate.identity import Identity
 from authgate.schemes.links import service as links
 from authgate.schemes.links.backend import LANDING_HEADERS
@@ -80,8 +81,14 @@ def authenticate(
         )
         request.user = user if user is not None else AnonymousUser()
         if credential is not None:  # and so is user: authenticate_link() gives both or neither
-            request.auth = Identity(  # type: ignore[attr-defined]
-                user=user, scheme="link", credential=credential, expires_at=credential.expires_at
+            adopt(
+                request,
+                Identity(
+                    user=user,
+                    scheme="link",
+                    credential=credential,
+                    expires_at=credential.expires_at,
+                ),
             )
         if required and user is None:
             # Django's 403 handler, as if PermissionDenied were raised, plus the headers.
@@ -96,5 +103,5 @@ def authenticate(
         return response
 
     # The chain's LinkBackend leaves this view's link to the decorator.
-    wrapper.authgate_links_view = True  # type: ignore[attr-defined]
+    wrapper.__dict__["authgate_links_view"] = True
     return wrapper

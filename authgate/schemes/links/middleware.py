@@ -1,11 +1,12 @@
-"""sesame's ``AuthenticationMiddleware``: a link anywhere logs the user in, then vanishes.
+"""``LinkLoginMiddleware`` (sesame's ``AuthenticationMiddleware``): a link anywhere logs the
+user in, then vanishes.
 
 Place it just after Django's ``AuthenticationMiddleware``::
 
     MIDDLEWARE = [
         ...,
         "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "authgate.schemes.links.middleware.AuthenticationMiddleware",
+        "authgate.schemes.links.middleware.LinkLoginMiddleware",
         ...,
     ]
 
@@ -30,12 +31,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from authgate.schemes.links import service as links
-from authgate.schemes.links.backend import LANDING_HEADERS
+from authgate.schemes.links.backend import LANDING_HEADERS, LINK_HANDLED
+from authgate.schemes.links.settings import link_settings
 
-__all__ = ["AuthenticationMiddleware"]
+__all__ = ["LinkLoginMiddleware"]
 
 
-class AuthenticationMiddleware:
+class LinkLoginMiddleware:
     """Log in the user of a valid link in the URL, then redirect to the URL without it."""
 
     sync_capable = True
@@ -54,10 +56,10 @@ class AuthenticationMiddleware:
 
     def wants_link(self, request: HttpRequest) -> bool:
         """Whether this middleware handles the link in ``request`` (default: any link)."""
-        return links.config().token_name in request.GET
+        return link_settings().token_name in request.GET
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        request._authgate_links_handled = True  # type: ignore[attr-defined]
+        request.__dict__[LINK_HANDLED] = True
         has_session = hasattr(request, "session")
         # login() updates the last login date itself; without sessions keep get_user's default.
         user = links.get_user(request, update_last_login=False if has_session else None)
@@ -84,7 +86,7 @@ class AuthenticationMiddleware:
     def get_redirect(request: HttpRequest) -> HttpResponse:
         """A redirect to the same path and query string, without the link."""
         params = request.GET.copy()
-        params.pop(links.config().token_name, None)
+        params.pop(link_settings().token_name, None)
         url = request.path
         if params:
             url += "?" + params.urlencode()

@@ -28,10 +28,10 @@ this order, stopping at the first failure:
    of any number of concurrent uses succeeds, on every worker. Unlike sesame, logging in
    elsewhere does not use up a link (unless ``LINK_INVALIDATE_ON_LOGIN``).
 
-The browser-facing pieces live next to this module: :mod:`authgate.schemes.links.middleware`
-(sesame's ``AuthenticationMiddleware``), :mod:`authgate.schemes.links.decorators` (``authenticate``)
-and :mod:`authgate.schemes.links.views` (``LoginView`` and the request-a-link form); the chain
-backend and the Django auth backend are in :mod:`authgate.schemes.links.backend`.
+The other pieces live next to this module: ``middleware`` (``LinkLoginMiddleware``, sesame's
+``AuthenticationMiddleware``), ``decorators`` (``authenticate``), ``views`` (``LoginView`` and
+the request-a-link form), ``backend`` (the chain's ``LinkBackend``) and ``auth_backend``
+(``LinkAuthBackend``, for ``AUTHENTICATION_BACKENDS``).
 """
 
 from __future__ import annotations
@@ -47,20 +47,19 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import update_last_login as _update_last_login
 from django.utils.module_loading import import_string
 
-from authgate._speed.slots import slot_setters
+from authgate.core.durations import parse_duration
 from authgate.core.signed import find_format
-from authgate.schemes.links.config import LinkConfig, config, max_age_seconds
+from authgate.core.slots import slot_setters
+from authgate.schemes.links.settings import LinkSettings, link_settings
 from authgate.signing import keyring
 from authgate.state import consume_once
 from authgate.users import load_active_user, revocation_value
 
 __all__ = [
     "CREDENTIAL_KIND",
-    "LinkConfig",
     "LinkCredential",
     "LinkRefused",
     "check_token",
-    "config",
     "get_parameters",
     "get_query_string",
     "get_token",
@@ -75,9 +74,13 @@ logger = logging.getLogger(__name__)
 CREDENTIAL_KIND = "link"
 
 
-def _revocation(user: Any, cfg: LinkConfig) -> bytes:
-    value = revocation_value(user, password=cfg.password, email=cfg.email)
-    if cfg.on_login:
+def _revocation(user: Any, cfg: LinkSettings) -> bytes:
+    value = revocation_value(
+        user,
+        password=cfg.invalidate_on_password_change,
+        email=cfg.invalidate_on_email_change,
+    )
+    if cfg.invalidate_on_login:
         last_login = getattr(user, "last_login", None)
         text = ("login:" + last_login.isoformat()) if last_login else "login:"
         data = text.encode("utf-8")
@@ -85,10 +88,11 @@ def _revocation(user: Any, cfg: LinkConfig) -> bytes:
     return value
 
 
-def _key_value(user: Any, cfg: LinkConfig) -> Any:
-    value = user.pk if cfg.field == "pk" else getattr(user, cfg.field)
+def _key_value(user: Any, cfg: LinkSettings) -> Any:
+    field = cfg.primary_key_field
+    value = user.pk if field == "pk" else getattr(user, field)
     if value is None:
-        raise ValueError(f"the user has no {cfg.field!r}: save it before making a link")
+        raise ValueError(f"the user has no {field!r}: save it before making a link")
     return value
 
 
@@ -99,7 +103,7 @@ def get_token(user: Any, scope: str = "") -> str:
     """
     if not isinstance(scope, str):
         raise TypeError(f"scope must be a str, not {type(scope).__name__}")
-    cfg = config()
+    cfg = link_settings()
     return cfg.formats[0].create(
         keyring=keyring(),
         user_pk=_key_value(user, cfg),
@@ -115,7 +119,7 @@ def get_token(user: Any, scope: str = "") -> str:
 
 def get_parameters(user: Any, scope: str = "") -> dict[str, str]:
     """``{LINK_TOKEN_NAME: token}``: add it to a URL that already has a query string."""
-    return {config().token_name: get_token(user, scope)}
+    return {link_settings().token_name: get_token(user, scope)}
 
 
 def get_query_string(user: Any, scope: str = "") -> str:
@@ -142,7 +146,7 @@ class LinkCredential:
         issued_at: datetime | None,
         expires_at: datetime | None,
     ) -> None:
-        # One per request authenticated by a link: see authgate._speed.slots.
+        # One per request authenticated by a link: see authgate.core.slots.
         id_, scope_, one_time_, issued_at_, expires_at_ = _CREDENTIAL_SETTERS
         id_(self, id)
         scope_(self, scope)
@@ -168,9 +172,22 @@ class LinkRefused(Exception):
         self.reason = reason
 
 
-def _effective_max_age(cfg: LinkConfig, max_age: object) -> int | None:
+def max_age_seconds(value: object, name: str = "max_age") -> int:
+    """A caller's max age (``timedelta`` or a number of seconds) as whole seconds, at
+    least 1; ``TypeError`` / ``ValueError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, timedelta | int | float):
+        raise TypeError(
+            f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}"
+        )
+    duration = parse_duration(value)  # a DurationError (ValueError) if not finite
+    if duration is None or duration < timedelta(seconds=1):
+        raise ValueError(f"{name} must be at least one second, got {value!r}")
+    return int(duration.total_seconds())
+
+
+def _effective_max_age(cfg: LinkSettings, max_age: object) -> int | None:
     if max_age is None:
-        return cfg.max_age
+        return cfg.max_age_seconds
     if cfg.max_age is None:
         # sesame: tokens carry no timestamp when LINK_MAX_AGE is None.
         logger.warning("Ignoring max_age: it needs AUTHGATE['LINK_MAX_AGE'] to be set")
@@ -188,7 +205,7 @@ def check_token(
     """
     if not isinstance(scope, str):
         raise TypeError(f"scope must be a str, not {type(scope).__name__}")
-    cfg = config()
+    cfg = link_settings()
     limit = _effective_max_age(cfg, max_age)
     if not isinstance(token, str) or (fmt := find_format(token, cfg.formats)) is None:
         raise LinkRefused("invalid", "not a link token")
@@ -204,7 +221,7 @@ def check_token(
     )
     if claims is None:
         raise LinkRefused("invalid", "malformed or forged")
-    user = load_active_user(claims.user_pk, field=cfg.field)
+    user = load_active_user(claims.user_pk, field=cfg.primary_key_field)
     if user is None:
         raise LinkRefused("invalid", "no such active user")
     status = fmt.verify(
@@ -230,7 +247,7 @@ def check_token(
         # Keep the row while any max age in force could still accept the token.
         keep_until = None
         if claims.timestamp is not None:
-            longest = max(limit or 0, cfg.max_age or 0)
+            longest = max(limit or 0, cfg.max_age_seconds or 0)
             keep_until = datetime.fromtimestamp(claims.timestamp + longest, tz=UTC)
         if not consume_once(full_id, kind=CREDENTIAL_KIND, expires_at=keep_until):
             raise LinkRefused("invalid", "one-time link already used")
@@ -243,7 +260,7 @@ def token_from(request_or_token: Any) -> str | None:
     if isinstance(request_or_token, str):
         return request_or_token
     try:
-        return request_or_token.GET.get(config().token_name)  # type: ignore[no-any-return]
+        return request_or_token.GET.get(link_settings().token_name)  # type: ignore[no-any-return]
     except AttributeError:
         raise TypeError("get_user() expects an HttpRequest or a token") from None
 
@@ -251,22 +268,21 @@ def token_from(request_or_token: Any) -> str | None:
 def login_backend_path() -> str:
     """The ``AUTHENTICATION_BACKENDS`` entry that logs link users in (``user.backend``).
 
-    The first entry that is a :class:`~authgate.schemes.links.backend.LinkBackendMixin`, else the
-    first entry (usually Django's ``ModelBackend``, which loads the session user by pk).
+    The first entry that authenticates links (a
+    :class:`~authgate.schemes.links.auth_backend.LinkBackendMixin`), else the first entry
+    (usually Django's ``ModelBackend``, which loads the session user by pk).
     """
     return _login_backend_path(tuple(django_settings.AUTHENTICATION_BACKENDS))
 
 
 @functools.lru_cache(maxsize=8)
 def _login_backend_path(paths: tuple[str, ...]) -> str:
-    from authgate.schemes.links.backend import LinkBackendMixin
-
     for path in paths:
         try:
             backend = import_string(path)
         except ImportError:
             continue
-        if isinstance(backend, type) and issubclass(backend, LinkBackendMixin):
+        if getattr(backend, "authenticates_links", False):
             return path
     return paths[0]
 
@@ -289,7 +305,7 @@ def authenticate_link(
         return None, None
     user.backend = login_backend_path()
     if update_last_login is None:
-        update_last_login = config().one_time
+        update_last_login = link_settings().one_time
     if update_last_login:
         _update_last_login(type(user), user)  # Django's receiver: the sender is unused
     return user, credential

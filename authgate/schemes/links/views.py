@@ -2,7 +2,9 @@
 
 ``GET /auth/links/login/?sesame=<token>[&next=/path/]`` (:class:`LoginView`, sesame's):
 a valid unscoped link logs the user in with a session and redirects to ``next`` (if it is a
-safe URL on this site) or ``next_page`` (default ``LOGIN_REDIRECT_URL``); a bad one is 403.
+safe URL on this site) or ``next_page`` (default ``LOGIN_REDIRECT_URL``). A link that cannot
+be used (used, expired, revoked, forged, for another scope) gets a page for people, 403:
+what happened, and a button to request a new link (``authgate/pages/link_refused.html``).
 The landing response carries ``Referrer-Policy: no-referrer`` and ``Cache-Control:
 no-store``, and the redirect target never contains the token.
 
@@ -34,17 +36,17 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import View
 
 from authgate import audit
 from authgate.clientip import client_ip
-from authgate.conf import settings
 from authgate.errors import RateLimited, ServiceUnavailable
 from authgate.ratelimit import FailureLimiter
 from authgate.schemes.links import service as links
 from authgate.schemes.links.backend import LANDING_HEADERS
+from authgate.schemes.links.settings import link_settings
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -71,6 +73,11 @@ class LoginView(RedirectURLMixin, View):
     next_page: Any = LOGIN_REDIRECT_URL
     #: The chain's LinkBackend leaves this view's link alone.
     authgate_links_view = True
+    #: The page a refused link gets; 403, not 410: the address is not gone (a new link
+    #: lands on it), the credential in it is refused, and a 410 is cacheable by default.
+    refused_template_name = "authgate/pages/link_refused.html"
+    #: Why the link was refused: "expired" or "invalid" (links.LinkRefused.code).
+    refusal = "invalid"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
@@ -83,16 +90,40 @@ class LoginView(RedirectURLMixin, View):
         return response
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        user = links.get_user(
-            request, scope=self.scope, max_age=self.max_age, update_last_login=False
-        )
-        if user is None:
+        # links.get_user(), keeping the reason a link is refused for the page.
+        try:
+            token = links.token_from(request)
+            if token is None:
+                raise links.LinkRefused("invalid", "no link in the URL")
+            user, _credential = links.check_token(token, scope=self.scope, max_age=self.max_age)
+        except links.LinkRefused as exc:
+            logger.debug("Refused link: %s", exc.reason)
+            self.refusal = exc.code
             return self.login_failed()
+        user.backend = links.login_backend_path()
         login(request, user)  # updates the last login date
         return self.login_success()
 
     def login_failed(self) -> HttpResponse:
-        raise PermissionDenied
+        """403, with a page that says why and links to the request-a-link page if mounted."""
+        cfg = link_settings()
+        max_age = cfg.max_age_seconds  # as check_token: the view's applies only with it set
+        if max_age is not None and self.max_age is not None:
+            max_age = links.max_age_seconds(self.max_age)
+        try:
+            request_url = reverse("authgate:links-request")
+        except NoReverseMatch:
+            request_url = None
+        next_url = _safe_next(self.request, self.request.GET.get(self.redirect_field_name, ""))
+        if request_url and next_url:
+            request_url += "?" + urlencode({"next": next_url})
+        context = {
+            "expired": self.refusal == "expired",
+            "max_age_minutes": max_age // 60 if max_age else None,
+            "one_time": cfg.one_time,
+            "request_link_url": request_url,
+        }
+        return render(self.request, self.refused_template_name, context, status=403)
 
     def get_next_page(self) -> StrOrPromise | None:
         if self.next_page is LOGIN_REDIRECT_URL:
@@ -160,7 +191,7 @@ class RequestLinkView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         email = request.POST.get("email", "").strip()
         next_url = _safe_next(request, request.POST.get("next", ""))
-        limiter = FailureLimiter(self.limiter_namespace, settings.LINK_REQUEST_RATE)
+        limiter = FailureLimiter(self.limiter_namespace, link_settings().request_rate)
         keys = ("ip:" + client_ip(request), "email:" + email.casefold())
         try:
             limiter.check(*keys)
@@ -209,7 +240,7 @@ class RequestLinkView(View):
 
     def get_link(self, request: HttpRequest, user: Any, next_url: str) -> tuple[str, str]:
         token = links.get_token(user)
-        params = {links.config().token_name: token}
+        params = {link_settings().token_name: token}
         if next_url:
             params["next"] = next_url
         url = request.build_absolute_uri(reverse(self.login_url_name)) + "?" + urlencode(params)
@@ -217,11 +248,12 @@ class RequestLinkView(View):
 
     def send_link(self, request: HttpRequest, user: Any, next_url: str) -> None:
         url, token = self.get_link(request, user, next_url)
-        cfg = links.config()
+        cfg = link_settings()
+        seconds = cfg.max_age_seconds
         context = {
             "user": user,
             "link": url,
-            "max_age_minutes": cfg.max_age // 60 if cfg.max_age is not None else None,
+            "max_age_minutes": seconds // 60 if seconds is not None else None,
             "one_time": cfg.one_time,
             "host": request.get_host(),
         }
@@ -232,7 +264,7 @@ class RequestLinkView(View):
         audit.record(
             "issued",
             credential_kind=links.CREDENTIAL_KIND,
-            credential_id=links.config().formats[0].token_id(token)[:12],
+            credential_id=link_settings().formats[0].token_id(token)[:12],
             user=user,
             request=request,
             via="email",

@@ -2,7 +2,7 @@
 
 One job per module:
 
-- :mod:`~authgate.schemes.oauth.config`: the ``OAUTH_*`` settings, normalised;
+- :mod:`~authgate.schemes.oauth.settings`: the ``OAUTH_*`` settings, converted once;
 - :mod:`~authgate.schemes.oauth.http`: JSON over HTTP to the identity provider (urllib, a timeout);
 - :mod:`~authgate.schemes.oauth.jwks`: signing keys from a JWK Set, each bound to its algorithms,
   fetched and cached;

@@ -1,7 +1,10 @@
-"""Checks for the OAuth 2.0 resource server settings (``authgate.E080`` to ``W089``).
+"""Checks for the OAuth 2.0 resource server settings (``authgate.E080`` to ``W089``), and
+for DPoP and client subjects (``E090`` to ``W091``).
 
 They run only when a backend of the chain is (a subclass of)
-:class:`~authgate.schemes.oauth.backend.OAuthBackend`.
+:class:`~authgate.schemes.oauth.backend.OAuthBackend`. Each field is checked by its
+declaration (:class:`~authgate.schemes.oauth.settings.OAuthSettings`); the functions here
+are the rules that span fields, load keys, or read the user model and the chain.
 """
 
 from __future__ import annotations
@@ -9,31 +12,72 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import urllib.parse
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
-from authgate.conf import DEFAULTS, settings
+from authgate.checks import check_fields, setting_value
+from authgate.dpop_settings import DPoPSettings
+from authgate.schemes.oauth.settings import (
+    ALGORITHMS_EXPECTED,
+    ALGORITHMS_HINT,
+    ASYMMETRIC_ALGORITHMS,
+    OAuthSettings,
+)
 
 __all__ = ["check_oauth_settings"]
 
-_DURATIONS = (
-    "OAUTH_LEEWAY",
-    "OAUTH_JWKS_CACHE_TTL",
-    "OAUTH_JWKS_REFRESH_INTERVAL",
-    "OAUTH_INTROSPECTION_CACHE_TTL",
-    "OAUTH_INTROSPECTION_INACTIVE_TTL",
-    "OAUTH_HTTP_TIMEOUT",
-)
-_MAX_LEEWAY = 300  # seconds
+_MAX_LEEWAY = timedelta(minutes=5)
+_MAX_PROOF_AGE = timedelta(minutes=5)
+
+
+def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Nothing unless OAuthBackend is in the chain; then PyJWT, the fields and the rules."""
+    try:
+        from authgate.schemes.oauth.backend import OAuthBackend
+    except ImportError:
+        # No PyJWT: a chain naming OAuthBackend cannot import it, which authgate.E002
+        # reports with the extra to install; any other chain has nothing to check here.
+        return []
+
+    classes = _chain_classes()
+    if not any(issubclass(c, OAuthBackend) for c in classes):
+        return []
+    if importlib.util.find_spec("jwt") is None:
+        return [
+            Error(
+                "OAuthBackend needs PyJWT, which is not installed.",
+                hint="pip install 'authgate[oauth]'",
+                id="authgate.E084",
+            )
+        ]
+    messages, values = check_fields(OAuthSettings)
+    dpop_messages, dpop_values = check_fields(DPoPSettings)
+    messages += dpop_messages
+    values.update(dpop_values)
+    for rule in (
+        _required,
+        _algorithms,
+        _keys,
+        _plain_http,
+        _leeway,
+        _user_field,
+        _audience_optional,
+        _proof_max_age,
+    ):
+        messages.extend(rule(values))
+    messages.extend(_order(classes))
+    return messages
 
 
 def _chain_classes() -> list[type]:
     classes = []
-    for path in settings.BACKENDS if isinstance(settings.BACKENDS, list | tuple) else ():
+    backends = setting_value("BACKENDS")
+    for path in backends if isinstance(backends, list | tuple) else ():
         # A path that does not import is the chain check's to report.
         with contextlib.suppress(ImportError, ValueError):
             found = import_string(path)
@@ -42,7 +86,173 @@ def _chain_classes() -> list[type]:
     return classes
 
 
-def _check_order(classes: list[type]) -> list[Any]:
+def _required(values: dict[str, Any]) -> list[CheckMessage]:
+    return [
+        Error(
+            f"AUTHGATE[{name!r}] must be set when OAuthBackend is enabled, got None.",
+            hint="OAUTH_ISSUER is the IdP's exact issuer identifier; OAUTH_AUDIENCE is "
+            "this API's identifier there (RFC 9068 §4: both are always checked).",
+            id=error_id,
+        )
+        for name, error_id in (
+            ("OAUTH_ISSUER", "authgate.E080"),
+            ("OAUTH_AUDIENCE", "authgate.E081"),
+        )
+        if name in values and values[name] is None
+    ]
+
+
+def _algorithms(values: dict[str, Any]) -> list[CheckMessage]:
+    algorithms = values.get("OAUTH_ALGORITHMS")
+    if algorithms is None or (algorithms and set(algorithms) <= ASYMMETRIC_ALGORITHMS):
+        return []
+    return [
+        Error(
+            f"AUTHGATE['OAUTH_ALGORITHMS'] must be {ALGORITHMS_EXPECTED}, "
+            f"got {list(algorithms)!r}.",
+            hint=ALGORITHMS_HINT,
+            id="authgate.E083",
+        )
+    ]
+
+
+def _keys(values: dict[str, Any]) -> list[CheckMessage]:
+    from authgate.schemes.oauth.jwks import load_keys
+
+    messages: list[CheckMessage] = []
+    inline = values["OAUTH_JWKS"]
+    introspection = values.get("OAUTH_INTROSPECTION_URL")
+    # An invalid URL is its field's error, not a missing one.
+    urls_valid = "OAUTH_JWKS_URL" in values and "OAUTH_INTROSPECTION_URL" in values
+    if urls_valid and not inline and not values["OAUTH_JWKS_URL"] and not introspection:
+        messages.append(
+            Error(
+                "OAuthBackend has no way to check a token: OAUTH_JWKS_URL, OAUTH_JWKS and "
+                "OAUTH_INTROSPECTION_URL are all unset.",
+                hint="Set OAUTH_JWKS_URL to the IdP's jwks_uri (see its "
+                "/.well-known/openid-configuration), or OAUTH_INTROSPECTION_URL.",
+                id="authgate.E082",
+            )
+        )
+    algorithms = values.get("OAUTH_ALGORITHMS")
+    if inline and not _algorithms(values) and not load_keys(inline, algorithms or ()):
+        messages.append(
+            Error(
+                "AUTHGATE['OAUTH_JWKS'] holds no usable public signing key.",
+                hint="Give a JWK Set {'keys': [...]} of RSA, EC (P-256/384/521) or OKP "
+                "(Ed25519) public keys whose type matches OAUTH_ALGORITHMS; private and "
+                "symmetric keys are ignored.",
+                id="authgate.E086",
+            )
+        )
+    if introspection and not (values["OAUTH_CLIENT_ID"] and values["OAUTH_CLIENT_SECRET"]):
+        messages.append(
+            Error(
+                "OAUTH_INTROSPECTION_URL is set without OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET.",
+                hint="RFC 7662 §2.1: the resource server authenticates to the introspection "
+                "endpoint; register it as a client at the IdP.",
+                id="authgate.E085",
+            )
+        )
+    return messages
+
+
+def _plain_http(values: dict[str, Any]) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for name in ("OAUTH_JWKS_URL", "OAUTH_INTROSPECTION_URL"):
+        url = values.get(name)
+        parts = urllib.parse.urlsplit(url) if url else None
+        if (
+            parts
+            and parts.scheme == "http"
+            and parts.hostname not in ("localhost", "127.0.0.1", "::1")
+        ):
+            messages.append(
+                Warning(
+                    f"AUTHGATE[{name!r}] uses plain http.",
+                    hint="Keys and introspection answers decide who gets in: fetch them over "
+                    "https so nobody on the path can substitute their own.",
+                    id="authgate.W081",
+                )
+            )
+    return messages
+
+
+def _leeway(values: dict[str, Any]) -> list[CheckMessage]:
+    leeway = values.get("OAUTH_LEEWAY")
+    if leeway is None or leeway <= _MAX_LEEWAY:
+        return []
+    return [
+        Warning(
+            "AUTHGATE['OAUTH_LEEWAY'] is more than 5 minutes.",
+            hint="Leeway extends every token's life by that much; synchronise clocks "
+            "(NTP) and keep it under a minute.",
+            id="authgate.W082",
+        )
+    ]
+
+
+def _user_field(values: dict[str, Any]) -> list[CheckMessage]:
+    field_name = values["OAUTH_USER_FIELD"]
+    model = get_user_model()
+    if field_name is None or field_name == "pk":
+        if field_name == "pk" and values["OAUTH_CREATE_USERS"]:
+            return [
+                Error(
+                    "OAUTH_CREATE_USERS cannot create users when OAUTH_USER_FIELD is 'pk'.",
+                    hint="Map sub to a unique field you can set (a username, or a dedicated "
+                    "field), or turn OAUTH_CREATE_USERS off.",
+                    id="authgate.E089",
+                )
+            ]
+        return []
+    try:
+        field = model._meta.get_field(field_name)
+    except (FieldDoesNotExist, TypeError):
+        field = None
+    if field is None or not getattr(field, "unique", False):
+        return [
+            Error(
+                f"AUTHGATE['OAUTH_USER_FIELD'] {field_name!r} is not a unique field of "
+                f"{model._meta.label}.",
+                hint="sub must identify one user: use a unique field (None: the username).",
+                id="authgate.E089",
+            )
+        ]
+    return []
+
+
+def _audience_optional(values: dict[str, Any]) -> list[CheckMessage]:
+    if values.get("OAUTH_REQUIRE_AUDIENCE") is not False:
+        return []
+    return [
+        Warning(
+            "AUTHGATE['OAUTH_REQUIRE_AUDIENCE'] is off: introspected tokens without an "
+            "audience are accepted.",
+            hint="An IdP issues audience-less tokens for its own endpoints (userinfo); "
+            "with this off, any of them opens this API. Turn it on unless your IdP "
+            "never puts aud in introspection answers.",
+            id="authgate.W090",
+        )
+    ]
+
+
+def _proof_max_age(values: dict[str, Any]) -> list[CheckMessage]:
+    max_age = values.get("DPOP_PROOF_MAX_AGE")
+    if max_age is None or max_age <= _MAX_PROOF_AGE:
+        return []
+    return [
+        Warning(
+            "AUTHGATE['DPOP_PROOF_MAX_AGE'] is more than 5 minutes.",
+            hint="A proof is meant for one request, now: a long window lets a captured "
+            "proof be replayed elsewhere for longer and grows the replay cache. Use server "
+            "nonces (DPOP_NONCES) for clients with bad clocks.",
+            id="authgate.W091",
+        )
+    ]
+
+
+def _order(classes: list[type]) -> list[CheckMessage]:
     from authgate.schemes.oauth.backend import OAuthBackend
     from authgate.schemes.tokens.backend import TokenBackend
 
@@ -63,187 +273,3 @@ def _check_order(classes: list[type]) -> list[Any]:
             )
         ]
     return []
-
-
-def _check_keys() -> list[Any]:
-    messages: list[Any] = []
-    url, inline, introspection = (
-        settings.OAUTH_JWKS_URL,
-        settings.OAUTH_JWKS,
-        settings.OAUTH_INTROSPECTION_URL,
-    )
-    if not url and not inline and not introspection:
-        messages.append(
-            Error(
-                "OAuthBackend has no way to check a token: OAUTH_JWKS_URL, OAUTH_JWKS and "
-                "OAUTH_INTROSPECTION_URL are all unset.",
-                hint="Set OAUTH_JWKS_URL to the IdP's jwks_uri (see its "
-                "/.well-known/openid-configuration), or OAUTH_INTROSPECTION_URL.",
-                id="authgate.E082",
-            )
-        )
-    algorithms = settings.OAUTH_ALGORITHMS
-    from authgate.schemes.oauth.jwks import key_algorithms, load_keys
-
-    asymmetric = key_algorithms({"kty": "RSA"}) | {"ES256", "ES384", "ES512", "EdDSA"}
-    if (
-        not isinstance(algorithms, list | tuple)
-        or not algorithms
-        or not set(algorithms) <= asymmetric
-    ):
-        messages.append(
-            Error(
-                f"AUTHGATE['OAUTH_ALGORITHMS'] must be a non-empty list of asymmetric JWS "
-                f"algorithms, got {algorithms!r}.",
-                hint="'none' and HMAC (HS256, …) are never accepted: an HMAC keyed with a "
-                f"public key is the algorithm-confusion attack. Choose from {sorted(asymmetric)}.",
-                id="authgate.E083",
-            )
-        )
-    elif inline and not load_keys(inline, algorithms):
-        messages.append(
-            Error(
-                "AUTHGATE['OAUTH_JWKS'] holds no usable public signing key.",
-                hint="Give a JWK Set {'keys': [...]} of RSA, EC (P-256/384/521) or OKP "
-                "(Ed25519) public keys whose type matches OAUTH_ALGORITHMS; private and "
-                "symmetric keys are ignored.",
-                id="authgate.E086",
-            )
-        )
-    if introspection and not (settings.OAUTH_CLIENT_ID and settings.OAUTH_CLIENT_SECRET):
-        messages.append(
-            Error(
-                "OAUTH_INTROSPECTION_URL is set without OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET.",
-                hint="RFC 7662 §2.1: the resource server authenticates to the introspection "
-                "endpoint; register it as a client at the IdP.",
-                id="authgate.E085",
-            )
-        )
-    for name in ("OAUTH_JWKS_URL", "OAUTH_INTROSPECTION_URL"):
-        value = getattr(settings, name)
-        if not value:
-            continue
-        parts = urllib.parse.urlsplit(str(value))
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            messages.append(
-                Error(
-                    f"AUTHGATE[{name!r}] is not an http(s) URL: {value!r}.",
-                    hint="Give the full URL from the IdP's metadata.",
-                    id="authgate.E087",
-                )
-            )
-        elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-            messages.append(
-                Warning(
-                    f"AUTHGATE[{name!r}] uses plain http.",
-                    hint="Keys and introspection answers decide who gets in: fetch them over "
-                    "https so nobody on the path can substitute their own.",
-                    id="authgate.W081",
-                )
-            )
-    return messages
-
-
-def _check_values() -> list[Any]:
-    messages: list[Any] = []
-    for name, error_id in (("OAUTH_ISSUER", "authgate.E080"), ("OAUTH_AUDIENCE", "authgate.E081")):
-        value = getattr(settings, name)
-        valid = isinstance(value, str) and bool(value)
-        if name == "OAUTH_AUDIENCE" and isinstance(value, list | tuple):
-            valid = bool(value) and all(isinstance(v, str) and v for v in value)
-        if not valid:
-            messages.append(
-                Error(
-                    f"AUTHGATE[{name!r}] must be set when OAuthBackend is enabled, got {value!r}.",
-                    hint="OAUTH_ISSUER is the IdP's exact issuer identifier; OAUTH_AUDIENCE is "
-                    "this API's identifier there (RFC 9068 §4: both are always checked).",
-                    id=error_id,
-                )
-            )
-    from authgate.schemes.oauth.config import seconds
-
-    for name in _DURATIONS:
-        value = getattr(settings, name)
-        try:
-            ok = seconds(value) >= 0 and (name != "OAUTH_HTTP_TIMEOUT" or seconds(value) > 0)
-        except ValueError:
-            ok = False
-        if not ok:
-            messages.append(
-                Error(
-                    f"AUTHGATE[{name!r}] must be a non-negative number of seconds or a "
-                    f"timedelta, got {value!r}.",
-                    hint=f"The default is {DEFAULTS[name]!r}.",
-                    id="authgate.E088",
-                )
-            )
-        elif name == "OAUTH_LEEWAY" and seconds(value) > _MAX_LEEWAY:
-            messages.append(
-                Warning(
-                    "AUTHGATE['OAUTH_LEEWAY'] is more than 5 minutes.",
-                    hint="Leeway extends every token's life by that much; synchronise clocks "
-                    "(NTP) and keep it under a minute.",
-                    id="authgate.W082",
-                )
-            )
-    typ = settings.OAUTH_TYP
-    if typ is not None and not (
-        isinstance(typ, list | tuple) and typ and all(isinstance(t, str) for t in typ)
-    ):
-        messages.append(
-            Error(
-                f"AUTHGATE['OAUTH_TYP'] must be None or a non-empty list of str, got {typ!r}.",
-                hint="RFC 9068: ['at+jwt']. None accepts any typ (IdPs that do not follow it).",
-                id="authgate.E088",
-            )
-        )
-    messages.extend(_check_user_field())
-    return messages
-
-
-def _check_user_field() -> list[Any]:
-    field_name = settings.OAUTH_USER_FIELD
-    model = get_user_model()
-    if field_name is None or field_name == "pk":
-        if field_name == "pk" and settings.OAUTH_CREATE_USERS:
-            return [
-                Error(
-                    "OAUTH_CREATE_USERS cannot create users when OAUTH_USER_FIELD is 'pk'.",
-                    hint="Map sub to a unique field you can set (a username, or a dedicated "
-                    "field), or turn OAUTH_CREATE_USERS off.",
-                    id="authgate.E089",
-                )
-            ]
-        return []
-    try:
-        field = model._meta.get_field(field_name)
-    except FieldDoesNotExist:
-        field = None
-    if field is None or not getattr(field, "unique", False):
-        return [
-            Error(
-                f"AUTHGATE['OAUTH_USER_FIELD'] {field_name!r} is not a unique field of "
-                f"{model._meta.label}.",
-                hint="sub must identify one user: use a unique field (None: the username).",
-                id="authgate.E089",
-            )
-        ]
-    return []
-
-
-@register(Tags.security)
-def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    from authgate.schemes.oauth.backend import OAuthBackend
-
-    classes = _chain_classes()
-    if not any(issubclass(c, OAuthBackend) for c in classes):
-        return []
-    if importlib.util.find_spec("jwt") is None:
-        return [
-            Error(
-                "OAuthBackend needs PyJWT, which is not installed.",
-                hint="pip install 'authgate[oauth]'",
-                id="authgate.E084",
-            )
-        ]
-    return [*_check_values(), *_check_keys(), *_check_order(classes)]

@@ -4,8 +4,10 @@
 sends, or a string, as Entra ID does) becomes a :class:`~authgate.core.policy.Policy` limited
 to those scopes, so ``HasScope("notes:read")`` and ``@auth_required(scopes=...)`` work as for
 API tokens. A token without either claim carries **no** scope (least privilege, not the
-user's full rights). Names authgate cannot express (``openid``, ``User.Read``, URLs) are
-dropped: no view can require them.
+user's full rights). Names authgate's policy engine cannot express (uppercase such as
+``User.Read``, URLs) are dropped: no view can require them. OpenID Connect scopes
+(``openid``, ``profile``, ``email``) are valid names and **kept**: they grant nothing unless
+a view requires them, and dropping them would hide what the token was issued for.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from authgate.errors import EXPIRED_TOKEN, INVALID_TOKEN
 __all__ = [
     "MAX_SCOPES",
     "TokenRefused",
+    "bound_key",
     "check_times",
     "restrictions",
     "scopes",
@@ -101,3 +104,21 @@ def check_times(claims: Mapping[str, Any], *, leeway: float, now: float | None =
     nbf = _number(claims, "nbf")
     if nbf is not None and nbf > now + leeway:
         raise TokenRefused(INVALID_TOKEN, _("The access token is not valid yet."))
+
+
+def bound_key(claims: Mapping[str, Any]) -> str | None:
+    """The RFC 7638 thumbprint the token is bound to (``cnf.jkt``, RFC 9449 §6), or ``None``
+    for a bearer token. A ``cnf`` authgate cannot check (another confirmation method, such as
+    mTLS's ``x5t#S256``, RFC 8705) is refused: honouring the token without it would be the
+    downgrade the binding exists to stop."""
+    cnf = claims.get("cnf")
+    if cnf is None:
+        return None
+    if not isinstance(cnf, Mapping) or set(cnf) != {"jkt"}:
+        raise TokenRefused(
+            INVALID_TOKEN, _("The token is bound to a key in a way this API cannot check.")
+        )
+    jkt = cnf["jkt"]
+    if not isinstance(jkt, str) or not jkt or len(jkt) > 128:
+        raise TokenRefused(INVALID_TOKEN, _("The token's cnf.jkt claim is not usable."))
+    return jkt

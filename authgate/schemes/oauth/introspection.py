@@ -3,8 +3,10 @@
 ``POST OAUTH_INTROSPECTION_URL`` with ``token=…&token_type_hint=access_token``, this API
 authenticated with ``client_secret_basic`` (RFC 7662 §2.1, RFC 6749 §2.3.1). The answer
 must say ``"active": true``; then ``exp``/``nbf`` (with leeway), and ``iss`` / ``aud`` when
-the answer carries them (RFC 7662 §2.2 makes them optional; the IdP already vouched for the
-token to this client), are checked as for a JWT.
+the answer carries them, are checked as for a JWT. RFC 7662 §2.2 makes both optional, but an
+answer without ``aud`` is refused unless ``OAUTH_REQUIRE_AUDIENCE`` is off: an IdP may issue
+audience-less tokens for its own endpoints (oidc-provider does, for userinfo), and those
+must not open this API.
 
 **Cache** (process memory, keyed by the token's SHA-256, never the token itself):
 
@@ -30,11 +32,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from authgate.conf import on_reload, settings
+from authgate.conf import on_reload
 from authgate.errors import INVALID_TOKEN
 from authgate.schemes.oauth.claims import TokenRefused, check_times
-from authgate.schemes.oauth.config import audiences, setting_seconds
 from authgate.schemes.oauth.http import IdPUnavailable, fetch_json
+from authgate.schemes.oauth.settings import oauth_settings
 
 __all__ = ["TTLCache", "active_cache", "inactive_cache", "introspect"]
 
@@ -90,7 +92,8 @@ def _key(token: str) -> str:
 
 
 def _client_auth() -> dict[str, str]:
-    client_id, secret = settings.OAUTH_CLIENT_ID, settings.OAUTH_CLIENT_SECRET
+    config = oauth_settings()
+    client_id, secret = config.client_id, config.client_secret
     if not client_id:
         return {}
     # RFC 6749 §2.3.1: each part form-urlencoded before Basic encoding.
@@ -99,12 +102,13 @@ def _client_auth() -> dict[str, str]:
 
 
 def _ask(token: str) -> dict[str, Any]:
-    url = settings.OAUTH_INTROSPECTION_URL
+    config = oauth_settings()
+    url = config.introspection_url
     if not url:
         raise IdPUnavailable("OAUTH_INTROSPECTION_URL is not set")
     return fetch_json(
         url,
-        timeout=setting_seconds("OAUTH_HTTP_TIMEOUT"),
+        timeout=config.http_timeout.total_seconds(),
         data={"token": token, "token_type_hint": "access_token"},
         headers=_client_auth(),
     )
@@ -114,13 +118,15 @@ def _check(answer: dict[str, Any], leeway: float) -> None:
     if answer.get("active") is not True:  # RFC 7662 §2.2: a boolean; anything else is no
         raise TokenRefused(INVALID_TOKEN, _INACTIVE)
     check_times(answer, leeway=leeway)
-    issuer = settings.OAUTH_ISSUER
-    if "iss" in answer and answer["iss"] != issuer:
+    config = oauth_settings()
+    if "iss" in answer and answer["iss"] != config.issuer:
         raise TokenRefused(INVALID_TOKEN, _("The token's issuer is not accepted."))
+    if "aud" not in answer and config.require_audience:
+        raise TokenRefused(INVALID_TOKEN, _("The token names no audience (aud)."))
     if "aud" in answer:
         aud = answer["aud"]
         given = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if not set(audiences()) & {a for a in given if isinstance(a, str)}:
+        if not set(config.audience or ()) & {a for a in given if isinstance(a, str)}:
             raise TokenRefused(INVALID_TOKEN, _("The token is not meant for this API."))
 
 
@@ -128,7 +134,8 @@ def introspect(token: str) -> dict[str, Any]:
     """The claims of an active opaque token, or raise :class:`TokenRefused` /
     :class:`IdPUnavailable` (answers cached as the module doc says)."""
     key = _key(token)
-    leeway = setting_seconds("OAUTH_LEEWAY")
+    config = oauth_settings()
+    leeway = config.leeway.total_seconds()
     cached = active_cache.get(key)
     if cached is not None:
         check_times(cached, leeway=leeway)  # exp may have passed within the leeway
@@ -140,11 +147,11 @@ def introspect(token: str) -> dict[str, Any]:
     try:
         _check(answer, leeway)
     except TokenRefused:
-        inactive_ttl = setting_seconds("OAUTH_INTROSPECTION_INACTIVE_TTL")
+        inactive_ttl = config.introspection_inactive_ttl.total_seconds()
         if inactive_ttl > 0:
             inactive_cache.set(key, True, until=now + inactive_ttl)
         raise
-    until = now + setting_seconds("OAUTH_INTROSPECTION_CACHE_TTL")
+    until = now + config.introspection_cache_ttl.total_seconds()
     exp = answer.get("exp")
     if isinstance(exp, int | float) and not isinstance(exp, bool):
         until = min(until, float(exp))  # never outlive the token

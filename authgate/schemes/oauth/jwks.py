@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authgate.conf import on_reload, settings
-from authgate.schemes.oauth.config import setting_seconds
+from authgate.conf import on_reload
 from authgate.schemes.oauth.http import IdPUnavailable, fetch_json
+from authgate.schemes.oauth.settings import oauth_settings
 
 __all__ = ["MAX_KEYS", "KeyStore", "VerificationKey", "key_algorithms", "load_keys", "store"]
 
@@ -131,7 +131,7 @@ class KeyStore:
         """
         keys = self._keys(refresh_unknown_kid=None)
         found = _select(keys, kid, alg)
-        if not found and kid is not None and settings.OAUTH_JWKS_URL:
+        if not found and kid is not None and oauth_settings().jwks_url:
             # RFC 7517 §4.5: an unknown kid may mean the IdP rotated; look again (rate limited).
             keys = self._keys(refresh_unknown_kid=kid)
             found = _select(keys, kid, alg)
@@ -139,18 +139,20 @@ class KeyStore:
 
     def _inline_keys(self) -> tuple[VerificationKey, ...]:
         if self._inline is None:
-            inline = settings.OAUTH_JWKS
-            self._inline = load_keys(inline, settings.OAUTH_ALGORITHMS) if inline else ()
+            config = oauth_settings()
+            inline = config.jwks
+            self._inline = load_keys(inline, config.algorithms) if inline else ()
         return self._inline
 
     def _keys(self, *, refresh_unknown_kid: str | None) -> tuple[VerificationKey, ...]:
         inline = self._inline_keys()
-        url = settings.OAUTH_JWKS_URL
+        config = oauth_settings()
+        url = config.jwks_url
         if not url:
             return inline
         now = self._clock()
         fetched = self._fetched
-        stale = fetched is None or now - self._fetched_at >= setting_seconds("OAUTH_JWKS_CACHE_TTL")
+        stale = fetched is None or now - self._fetched_at >= config.jwks_cache_ttl.total_seconds()
         if stale or refresh_unknown_kid is not None:
             fetched = self._refresh(url, known=fetched, kid=refresh_unknown_kid)
         return inline + (fetched or ())
@@ -164,20 +166,21 @@ class KeyStore:
             ):
                 return self._fetched  # another thread fetched while we waited
             now = self._clock()
-            if now - self._attempted_at < setting_seconds("OAUTH_JWKS_REFRESH_INTERVAL"):
+            config = oauth_settings()
+            if now - self._attempted_at < config.jwks_refresh_interval.total_seconds():
                 if self._fetched is None:
                     raise IdPUnavailable("no JWKS yet; the last fetch failed moments ago")
                 return self._fetched  # rate limited: answer from what we have
             self._attempted_at = now
             self.fetches += 1
             try:
-                document = fetch_json(url, timeout=setting_seconds("OAUTH_HTTP_TIMEOUT"))
+                document = fetch_json(url, timeout=config.http_timeout.total_seconds())
             except IdPUnavailable as exc:
                 if self._fetched is None:
                     raise
                 logger.warning("JWKS refresh failed (%s); still using the previous keys", exc)
                 return self._fetched
-            keys = load_keys(document, settings.OAUTH_ALGORITHMS)
+            keys = load_keys(document, config.algorithms)
             if not keys and self._fetched is not None:
                 logger.warning("JWKS without usable keys; still using the previous keys")
                 return self._fetched

@@ -17,11 +17,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
 from authgate.errors import EXPIRED_TOKEN, INVALID_TOKEN
 from authgate.schemes.oauth.claims import TokenRefused
-from authgate.schemes.oauth.config import audiences, setting_seconds, typ_matches, typ_values
 from authgate.schemes.oauth.jwks import store
+from authgate.schemes.oauth.settings import oauth_settings, typ_matches
 
 __all__ = ["decode", "looks_like_jwt"]
 
@@ -51,11 +50,12 @@ def decode(token: str) -> dict[str, Any]:
 
     header = _header(token)
     alg, kid = header.get("alg"), header.get("kid")
-    if not isinstance(alg, str) or alg not in settings.OAUTH_ALGORITHMS:
+    config = oauth_settings()
+    if not isinstance(alg, str) or alg not in config.algorithms:
         raise TokenRefused(INVALID_TOKEN, _("The token's signature algorithm is not accepted."))
     if kid is not None and not isinstance(kid, str):
         raise TokenRefused(INVALID_TOKEN, _("Malformed access token."))
-    accepted_typ = typ_values()
+    accepted_typ = config.accepted_typ
     if accepted_typ is not None and not typ_matches(header.get("typ"), accepted_typ):
         raise TokenRefused(INVALID_TOKEN, _("This is not an access token (typ)."))
     if "crit" in header:
@@ -71,9 +71,9 @@ def decode(token: str) -> dict[str, Any]:
                 token,
                 key.key,
                 algorithms=sorted(key.algorithms),  # this key's own algorithms, no others
-                audience=audiences(),
-                issuer=settings.OAUTH_ISSUER,
-                leeway=setting_seconds("OAUTH_LEEWAY"),
+                audience=list(config.audience or ()),
+                issuer=config.issuer,
+                leeway=config.leeway.total_seconds(),
                 options=options,
             )
         except jwt.InvalidSignatureError:

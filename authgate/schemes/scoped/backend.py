@@ -30,8 +30,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from authgate._speed.query import query_values
-from authgate.backend import AuthorizationHeaderBackend, Credentials, get_authorization
-from authgate.conf import on_reload, settings
+from authgate.backend import (
+    AuthorizationHeaderBackend,
+    Credentials,
+    get_authorization,
+    openapi_header_scheme,
+    openapi_query_scheme,
+)
+from authgate.conf import chain_settings, on_reload
 from authgate.core import headers
 from authgate.core.policy import PolicyError
 from authgate.core.scoped_v1 import ScopedClaims, check_revocation
@@ -41,9 +47,11 @@ from authgate.errors import (
     INVALID_TOKEN,
     REVOKED_TOKEN,
     AuthenticationFailed,
+    AuthgateError,
 )
 from authgate.identity import Identity
 from authgate.schemes.scoped.service import ExpiredToken, build_restrictions, parse
+from authgate.schemes.scoped.settings import ScopedSettings, scoped_settings
 from authgate.signing import keyring
 from authgate.users import load_active_user, revocation_value
 
@@ -109,30 +117,47 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
     """Signed, stateless, short-lived tokens limited to methods and endpoints."""
 
     scheme = "TmpToken"
+    settings_section = ScopedSettings
     #: The ``Authorization`` keyword; ``None`` reads ``AUTHGATE["SCOPED_KEYWORD"]``.
     keyword: ClassVar[str | None] = None
     #: The query parameter; ``None`` reads ``AUTHGATE["SCOPED_QUERY_PARAM"]``, ``""`` disables.
     query_param: ClassVar[str | None] = None
 
     def get_keyword(self) -> str:
-        return self.keyword if self.keyword is not None else settings.SCOPED_KEYWORD
+        return self.keyword if self.keyword is not None else scoped_settings().keyword
 
     def get_keywords(self) -> tuple[str, ...]:
         return (self.get_keyword(),)
 
     def get_query_param(self) -> str | None:
-        name = self.query_param if self.query_param is not None else settings.SCOPED_QUERY_PARAM
+        name = self.query_param
+        if name is None:
+            name = scoped_settings().query_param
         return name or None
 
-    def challenge(
-        self, request: HttpRequest, error: AuthenticationFailed | None = None
-    ) -> str | None:
-        params = {"realm": settings.REALM}
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str | None:
+        params = {"realm": chain_settings().realm}
         if error is not None:
             # RFC 6750 §3: only when credentials were presented and refused.
             params["error"] = error.code
             params["error_description"] = str(error.detail)
         return headers.format_challenge(self.get_keyword(), params)
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``scopedTokenAuth`` (the ``Authorization`` keyword) and, unless switched off,
+        ``scopedTokenQuery`` (the query parameter)."""
+        found = {
+            "scopedTokenAuth": openapi_header_scheme(
+                self.get_keyword(),
+                "A signed, short-lived scoped token (`ags1_…`) limited to some methods and paths.",
+            )
+        }
+        param = self.get_query_param()
+        if param:
+            found["scopedTokenQuery"] = openapi_query_scheme(
+                param, "A scoped token in the URL, where no header can be set."
+            )
+        return found
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         from_header = super().get_credentials(request)

@@ -10,27 +10,16 @@ Prints what the token allows, then the token itself as the last line of stdout
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from authgate.core.durations import parse_duration
 from authgate.management.base import Subcommand, user_by_username
 from authgate.schemes.scoped import service as scoped
 
-__all__ = ["SUBCOMMANDS", "parse_allow", "parse_duration"]
-
-_DURATION_RE = re.compile(r"\s*(\d+)\s*([smhd]?)\s*", re.ASCII)
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"600"``, ``"90s"``, ``"10m"``, ``"1h"``, ``"1d"`` → a timedelta."""
-    match = _DURATION_RE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"invalid duration {text!r}: use seconds or e.g. 90s, 10m, 1h")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+__all__ = ["SUBCOMMANDS", "parse_allow"]
 
 
 def parse_allow(values: list[str]) -> dict[str, list[str]]:
@@ -76,7 +65,9 @@ def handle(command: BaseCommand, **options: Any) -> None:
     user = user_by_username(options["username"], active=True)
     try:
         endpoints = parse_allow(options["allow"])
-        max_age = parse_duration(options["max_age"]) if options["max_age"] is not None else None
+        max_age: timedelta | None = None
+        if options["max_age"] is not None:  # no "never": scoped tokens always expire
+            max_age = parse_duration(options["max_age"])
         now = int(datetime.now(tz=UTC).timestamp())
         seconds = scoped.max_age_seconds(max_age)
         token = scoped.issue(

@@ -33,10 +33,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from authgate import audit
-from authgate.conf import settings
 from authgate.core import scoped_v1
 from authgate.core.policy import Policy
 from authgate.core.scoped_v1 import METHODS, ExpiredToken, ScopedClaims
+from authgate.schemes.scoped.settings import scoped_settings
+from authgate.schemes.tokens.settings import token_settings
 from authgate.signing import keyring
 from authgate.users import load_active_user, packer_for_model, revocation_value
 
@@ -68,7 +69,8 @@ def _timestamp(now: int | datetime | None) -> int | None:
 
 
 def _seconds(value: object, name: str) -> int:
-    """A positive whole number of seconds from an int or a timedelta."""
+    """The caller's ``value`` (an int of seconds or a timedelta) as a positive whole
+    number of seconds (the settings are ``timedelta`` already: :mod:`.settings`)."""
     if isinstance(value, timedelta):
         if value % timedelta(seconds=1):
             raise ValueError(f"{name} must be a whole number of seconds, got {value!r}")
@@ -87,10 +89,10 @@ def _seconds(value: object, name: str) -> int:
 def max_age_seconds(max_age: int | timedelta | None = None) -> int:
     """``max_age`` (default ``SCOPED_DEFAULT_MAX_AGE``) in seconds, checked against
     ``SCOPED_MAX_AGE``. ``TypeError`` / ``ValueError`` with a clear message otherwise."""
-    limit = _seconds(settings.SCOPED_MAX_AGE, "AUTHGATE['SCOPED_MAX_AGE']")
+    config = scoped_settings()
+    limit = int(config.max_age.total_seconds())
     if max_age is None:
-        seconds = _seconds(settings.SCOPED_DEFAULT_MAX_AGE, "AUTHGATE['SCOPED_DEFAULT_MAX_AGE']")
-        return min(seconds, limit)
+        return min(int(config.default_max_age.total_seconds()), limit)
     seconds = _seconds(max_age, "max_age")
     if seconds > limit:
         raise ValueError(
@@ -143,7 +145,7 @@ def clean_scopes(scopes: object) -> list[str] | None:
     for name in names:
         if not isinstance(name, str):
             raise TypeError(f"scope names must be str, not {type(name).__name__}")
-    registered = settings.SCOPES or {}
+    registered = token_settings().scopes
     unknown = [name for name in names if name not in registered]
     if unknown:
         known = ", ".join(sorted(registered)) or "none are registered"

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from authgate.conf import settings
 from authgate.schemes.tokens import service as tokens
 from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import expiry
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ PLAINTEXT_TEMPLATE = "authgate/admin/plaintext_tokens.html"
 
 
 def _scope_choices() -> list[tuple[str, str]]:
-    return [(name, f"{name} — {text}") for name, text in sorted((settings.SCOPES or {}).items())]
+    return [(name, f"{name} — {text}") for name, text in sorted(token_settings().scopes.items())]
 
 
 class APITokenAddForm(forms.ModelForm):
@@ -80,7 +80,7 @@ class APITokenAddForm(forms.ModelForm):
             "scopes": lambda v: tokens.clean_scopes(v) if v else None,
             "policy": tokens.clean_policy,
             "allowed_ips": tokens.clean_allowed_ips,
-            "expires_in": lambda v: tokens.parse_duration(v) if v else tokens.DEFAULT,
+            "expires_in": lambda v: tokens.parse_lifetime(v) if v else tokens.DEFAULT,
         }
         for name, check in checks.items():
             if name in data:
@@ -96,7 +96,7 @@ class APITokenAddForm(forms.ModelForm):
         user = data.get("user")
         if user is not None and not user.is_active:
             self.add_error("user", _("Inactive users cannot get API tokens."))
-        limit = settings.MAX_TOKENS_PER_USER
+        limit = token_settings().max_per_user
         if (
             user is not None
             and limit
@@ -206,7 +206,7 @@ class APITokenAdmin(admin.ModelAdmin):
             request=request,
         )
         obj.__dict__.update(token.__dict__)  # the admin logs and links the saved row
-        request._authgate_issued = [(token, plaintext)]  # type: ignore[attr-defined]
+        request.__dict__["_authgate_issued"] = [(token, plaintext)]
 
     def response_add(self, request: HttpRequest, obj: APIToken, post_url_continue: Any = None):
         issued = getattr(request, "_authgate_issued", None)

@@ -25,7 +25,6 @@ id that is not the caller's).
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +36,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from authgate import rights
-from authgate.chain import request_backends
+from authgate.bodies import read_object
+from authgate.chain import required_identity
 from authgate.decorators import auth_required
 from authgate.errors import (
     INVALID_REQUEST,
@@ -45,8 +45,8 @@ from authgate.errors import (
     NotAuthenticated,
     ServiceUnavailable,
 )
-from authgate.models import APIToken
 from authgate.responses import error_response
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
 from authgate.schemes.tokens.validation import (
     DEFAULT,
@@ -54,13 +54,11 @@ from authgate.schemes.tokens.validation import (
     clean_allowed_ips,
     clean_policy,
     clean_scopes,
-    parse_duration,
+    parse_lifetime,
 )
 
 __all__ = ["serialize", "token_collection", "token_detail", "token_revoke", "token_rotate"]
 
-#: Bigger bodies are refused unread.
-MAX_BODY = 16 * 1024
 _CREATE_FIELDS = {"name", "scopes", "expires_in", "allowed_ips", "policy"}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -98,33 +96,12 @@ def serialize(token: APIToken, now: Any = None) -> dict[str, Any]:
     }
 
 
-def _body(request: HttpRequest, allowed: set[str]) -> dict[str, Any]:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
-        raise AuthgateError(INVALID_REQUEST, _("The body is too large."))
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if not isinstance(data, dict):
-        raise AuthgateError(INVALID_REQUEST, _("Send a JSON object."))
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise AuthgateError(
-            INVALID_REQUEST,
-            _("Unknown field(s): %(unknown)s; expected %(allowed)s.")
-            % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))},
-        )
-    return data
-
-
 def _duration(value: Any, name: str, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, str):
         raise TokenError(_("%(name)s must be a duration like 30d, 12h or 90m.") % {"name": name})
-    return parse_duration(value)
+    return parse_lifetime(value)
 
 
 def _handle(view: Any) -> Any:
@@ -140,9 +117,7 @@ def _handle(view: Any) -> Any:
             error = ServiceUnavailable(detail=str(exc))
         except AuthgateError as exc:
             error = exc
-        if error.backend is None and error.status_code == 403:
-            error.backend = getattr(request, "_authgate_backend", None)
-        return error_response(request, error, request_backends(request))
+        return error_response(request, error)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -180,7 +155,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
         now = timezone.now()
         tokens = _own_tokens(request)
         return JsonResponse({"tokens": [serialize(t, now) for t in tokens]})
-    data = _body(request, _CREATE_FIELDS)
+    data = read_object(request, fields=_CREATE_FIELDS)
     name = data.get("name", "")
     scopes = data.get("scopes")
     ips = data.get("allowed_ips") or []
@@ -194,7 +169,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
             INVALID_REQUEST,
             _("name is a string, scopes and allowed_ips are lists, policy is an object."),
         )
-    limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+    limits = rights.limits_for(required_identity(request))
     scopes, policy, allowed_ips = rights.within(
         limits,
         scopes=clean_scopes(scopes),
@@ -230,7 +205,7 @@ def token_detail(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _revoke(request: HttpRequest, pk: int) -> JsonResponse:
-    data = _body(request, {"reason"})
+    data = read_object(request, fields={"reason"})
     reason = data.get("reason", "")
     if not isinstance(reason, str) or len(reason) > 200:
         raise AuthgateError(INVALID_REQUEST, _("reason is a string of at most 200 characters."))
@@ -250,12 +225,12 @@ def token_revoke(request: HttpRequest, pk: int) -> JsonResponse:
 def token_rotate(request: HttpRequest, pk: int) -> JsonResponse:
     """``POST``: replace a token with a new one carrying the same rights."""
     _allow(request, "POST")
-    data = _body(request, {"overlap"})
+    data = read_object(request, fields={"overlap"})
     overlap = _duration(data.get("overlap"), "overlap", timedelta(0))
     if overlap is None:
         raise TokenError(_("overlap must be a duration like 1h."))
     token = _own(request, pk)
-    limits = rights.limits_for(request.auth)  # type: ignore[attr-defined]
+    limits = rights.limits_for(required_identity(request))
     rights.check_covers(limits, token)
     with transaction.atomic():
         new, plaintext = rotate(

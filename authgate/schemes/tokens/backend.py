@@ -10,8 +10,9 @@ The request path, in order, and what it costs:
 4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
    CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
    (a conditional UPDATE, so a one-time token works exactly once across workers);
-5. ``last_used`` is written at most once per ``TOKEN_LAST_USED_INTERVAL``, by a conditional
-   UPDATE — the only write on the request path of an unlimited token.
+5. ``last_used`` is noted in memory and written in batches, off the request path
+   (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
+   per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
 
 The token's djblets policy and scopes compile (cached) into one ``Policy`` that the chain
 enforces on every request.
@@ -38,14 +39,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authgate import audit
+from authgate.audit import TokenEvent
 from authgate.backend import (
     AuthorizationHeaderBackend,
     Credentials,
     bearer_challenge,
     get_authorization,
+    openapi_header_scheme,
+    openapi_query_scheme,
+    openapi_scheme_name,
 )
 from authgate.clientip import client_ip
-from authgate.conf import on_reload, settings
+from authgate.conf import chain_settings, on_reload
 from authgate.core import opaque
 from authgate.core.policy import Policy, compile_djblets
 from authgate.errors import (
@@ -54,11 +59,14 @@ from authgate.errors import (
     PERMISSION_DENIED,
     REVOKED_TOKEN,
     AuthenticationFailed,
+    AuthgateError,
     PermissionDenied,
 )
 from authgate.identity import Identity
-from authgate.models import APIToken, TokenEvent
+from authgate.schemes.tokens import usage
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import CREDENTIAL_KIND
+from authgate.schemes.tokens.settings import TokenSettings, token_settings
 from authgate.schemes.tokens.store import token_store
 from authgate.signals import token_expired_use
 
@@ -154,9 +162,11 @@ def _note_failure(token: APIToken, kind: str, request: HttpRequest | None, **det
     A leaked, revoked token may be replayed in a loop; the trail needs the first sighting,
     not a database write per attempt. The cache de-duplicates; if it is down, skip.
     """
-    interval = max(1, int(settings.TOKEN_LAST_USED_INTERVAL.total_seconds()))
+    interval = max(1, int(token_settings().last_used_interval.total_seconds()))
     try:
-        if not caches[settings.CACHE].add(f"authgate:apitoken-fail:{token.pk}:{kind}", 1, interval):
+        if not caches[chain_settings().cache].add(
+            f"authgate:apitoken-fail:{token.pk}:{kind}", 1, interval
+        ):
             return
     except Exception:
         logger.warning("Cache unavailable: not auditing a refused API token use")
@@ -229,8 +239,11 @@ def _consume_use(token: APIToken) -> None:
 
 
 def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
-    """Record ``last_used`` (and the client IP) at most once per interval."""
-    interval = settings.TOKEN_LAST_USED_INTERVAL
+    """Record ``last_used`` (and the client IP): buffered, or written at most once per
+    interval when uses are written through."""
+    if usage.record(token, request, now):  # written by the flush, off this path
+        return
+    interval = token_settings().last_used_interval
     if token.last_used is not None and token.last_used > now - interval:
         return
     ip = client_ip(request) or None
@@ -278,25 +291,48 @@ class TokenBackend(AuthorizationHeaderBackend):
     """Opaque API tokens from the ``Authorization`` header (or an opt-in query parameter)."""
 
     scheme = "Bearer"
+    settings_section = TokenSettings
 
     @property  # type: ignore[override]
     def login_with_credentials(self) -> bool:  # type: ignore[override]
-        return bool(settings.TOKEN_START_SESSION)
+        return token_settings().start_session
 
     def get_keywords(self) -> tuple[str, ...]:
-        return tuple(settings.TOKEN_KEYWORDS)
+        return token_settings().keywords
 
-    def challenge(self, request: HttpRequest, error: AuthenticationFailed | None = None) -> str:
+    def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         return bearer_challenge(self.get_keywords()[0], error)
+
+    def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
+        """``bearerAuth`` (http bearer) for ``Bearer``, an apiKey header scheme for each
+        other keyword (``tokenAuth``), and ``tokenQuery`` when ``TOKEN_QUERY_PARAM`` is set."""
+        found: dict[str, dict[str, Any]] = {}
+        for keyword in self.get_keywords():
+            if keyword.lower() == "bearer":
+                found["bearerAuth"] = {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`agt_…`), RFC 6750.",
+                }
+            else:
+                found[openapi_scheme_name(keyword)] = openapi_header_scheme(
+                    keyword, "An API token (`agt_…`)."
+                )
+        param = token_settings().query_param
+        if param:
+            found["tokenQuery"] = openapi_query_scheme(param, "An API token in the URL.")
+        return found
 
     def get_credentials(self, request: HttpRequest) -> Credentials | None:
         credentials = super().get_credentials(request)
-        param = settings.TOKEN_QUERY_PARAM
-        if credentials is None and param and get_authorization(request) is None:
+        if credentials is not None:
+            return credentials  # the header's (the common case: no second settings read)
+        param = token_settings().query_param
+        if param and get_authorization(request) is None:
             value = request.GET.get(param)
             if value:
                 return {"token": value, "keyword": "query"}
-        return credentials
+        return None
 
     def parse_credentials(self, token: str, *, keyword: str) -> Credentials:
         return {"token": token, "keyword": keyword}
@@ -304,8 +340,9 @@ class TokenBackend(AuthorizationHeaderBackend):
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         presented = credentials["token"]
         token_format = APIToken.Format.OPAQUE
-        if not opaque.is_valid(presented, prefixes=(settings.TOKEN_PREFIX,)):
-            if not (settings.TOKEN_ACCEPT_DRF_KEYS and DRF_KEY_RE.fullmatch(presented)):
+        config = token_settings()
+        if not opaque.is_valid(presented, prefixes=(config.prefix,)):
+            if not (config.accept_drf_keys and DRF_KEY_RE.fullmatch(presented)):
                 # Malformed or a bad checksum: refused before any database work.
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
             token_format = APIToken.Format.DRF

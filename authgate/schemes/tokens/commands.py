@@ -1,5 +1,5 @@
 """``manage.py authgate …`` for API tokens: issue, list, revoke, revoke-all, rotate, cleanup,
-import-drf-tokens.
+import-drf-tokens, flush-usage.
 
 ``issue`` and ``rotate`` print details first and the plaintext token as the **last line**
 of stdout, so ``TOKEN=$(manage.py authgate issue alice | tail -n 1)`` works. Tokens are
@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from authgate.conf import settings
 from authgate.core import opaque
 from authgate.management.base import Subcommand, user_by_username
-from authgate.models import APIToken
 from authgate.schemes.tokens import service as tokens
+from authgate.schemes.tokens import usage
+from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import expiry
 
 __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
@@ -31,7 +32,7 @@ __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
 def _token(ref: str) -> APIToken:
     """A token by display prefix (``agt_AbC123``), primary key, or the whole secret."""
     tokens_with_user = APIToken.objects.select_related("user")
-    if opaque.parse(ref, prefixes=(settings.TOKEN_PREFIX,)) is not None:
+    if opaque.parse(ref, prefixes=(token_settings().prefix,)) is not None:
         try:
             return tokens_with_user.get(digest=opaque.digest(ref))
         except APIToken.DoesNotExist:
@@ -59,7 +60,7 @@ def _duration(text: str | None) -> Any:
     if text is None:
         return tokens.DEFAULT
     try:
-        return tokens.parse_duration(text)
+        return tokens.parse_lifetime(text)
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None
 
@@ -289,10 +290,41 @@ def _import(command: BaseCommand, **options: Any) -> None:
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None
     command.stdout.write(f"Imported {count} DRF token(s).")
-    if not settings.TOKEN_ACCEPT_DRF_KEYS:
+    if not token_settings().accept_drf_keys:
         command.stderr.write(
             "Set AUTHGATE['TOKEN_ACCEPT_DRF_KEYS'] = True so the imported keys authenticate."
         )
+
+
+# --- flush-usage -------------------------------------------------------------------------
+
+
+def _flush_usage_arguments(parser: CommandParser) -> None:
+    pass
+
+
+def _flush_usage(command: BaseCommand, **options: Any) -> None:
+    """Write this process's buffered uses now (:mod:`authgate.schemes.tokens.usage`).
+
+    Every server process writes its own buffer each ``TOKEN_USAGE_FLUSH_INTERVAL`` and on
+    a clean exit, so a shell has nothing to write: this is for processes that authenticate
+    tokens in-process and then end or freeze without running ``atexit`` (a job runner, a
+    serverless handler: ``call_command("authgate", "flush-usage")``).
+    """
+    try:
+        written = usage.flush()
+    except DatabaseError as exc:
+        raise CommandError(
+            f"Writing last_used failed ({type(exc).__name__}); the uses are kept for the "
+            "next flush."
+        ) from exc
+    interval = token_settings().usage_flush_interval
+    how = (
+        f"each process writes its uses every {interval.total_seconds():g} s and on exit"
+        if interval
+        else "uses are written on the request path (TOKEN_USAGE_FLUSH_INTERVAL = None)"
+    )
+    command.stdout.write(f"last_used written for {written} token(s) of this process; {how}.")
 
 
 SUBCOMMANDS = [
@@ -314,5 +346,11 @@ SUBCOMMANDS = [
         "Hash rest_framework.authtoken keys into API tokens.",
         _import_arguments,
         _import,
+    ),
+    Subcommand(
+        "flush-usage",
+        "Write this process's buffered API-token uses (last_used) now.",
+        _flush_usage_arguments,
+        _flush_usage,
     ),
 ]

@@ -13,7 +13,6 @@ a scheduled revocation, which is how a rotated token keeps working through its o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -171,11 +170,3 @@ class APIToken(models.Model):
     @property
     def is_deprecated_format(self) -> bool:
         return self.token_format == self.Format.DRF
-
-    # --- lifecycle (see authgate.schemes.tokens.service) ----------------------------------
-
-    def revoke(self, reason: str = "", **kwargs: Any) -> bool:
-        """Revoke this token now; ``False`` if it already was (:func:`.service.revoke`)."""
-        from authgate.schemes.tokens.service import revoke
-
-        return revoke(self, reason, **kwargs)

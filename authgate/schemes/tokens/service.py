@@ -25,10 +25,12 @@ from django.utils.translation import gettext as _
 
 from authgate import audit
 from authgate._speed.local_rows import publish_invalidation
+from authgate.audit import TokenEvent
 from authgate.clientip import client_ip
-from authgate.conf import settings
+from authgate.conf import chain_settings
 from authgate.core import opaque
-from authgate.models import APIToken, TokenEvent, UsedToken
+from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import (
     DEFAULT,
     TokenError,
@@ -37,10 +39,10 @@ from authgate.schemes.tokens.validation import (
     clean_policy,
     clean_scopes,
     expiry,
-    parse_duration,
+    parse_lifetime,
 )
 from authgate.signals import token_issued, token_revoked, token_rotated
-from authgate.state import bump_generation
+from authgate.state import UsedToken, bump_generation
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ __all__ = [
     "revoke_all",
     "rotate",
     "cleanup",
-    "parse_duration",
+    "parse_lifetime",
     "clean_scopes",
     "clean_policy",
     "clean_allowed_ips",
@@ -95,7 +97,7 @@ class TokenCacheUnreachable(RuntimeError):
 
 def cached_lookups() -> bool:
     """Whether token lookups go through the cache (``TOKEN_CACHE_TIMEOUT``)."""
-    return bool(settings.TOKEN_CACHE_TIMEOUT)
+    return bool(token_settings().cache_timeout)
 
 
 def forget_cached(tokens: Iterable[APIToken]) -> None:
@@ -109,8 +111,8 @@ def forget_cached(tokens: Iterable[APIToken]) -> None:
     if not digests:
         return
     try:
-        caches[settings.CACHE].set_many(
-            dict.fromkeys(map(cache_key, digests), INVALIDATED), settings.TOKEN_CACHE_TIMEOUT
+        caches[chain_settings().cache].set_many(
+            dict.fromkeys(map(cache_key, digests), INVALIDATED), token_settings().cache_timeout
         )
         publish_invalidation(digests)  # rows kept in each process (TOKEN_LOCAL_CACHE_SIZE)
     except Exception as exc:  # redis-py's ConnectionError/TimeoutError, or any backend's
@@ -132,7 +134,7 @@ def _lock_user_and_count(user: Any, now: datetime, replacing: APIToken | None) -
     The lock serialises concurrent issuing for one user, so two requests cannot both see
     "limit - 1" live tokens and both insert (PostgreSQL; SQLite serialises writers anyway).
     """
-    limit = settings.MAX_TOKENS_PER_USER
+    limit = token_settings().max_per_user
     if limit is None:
         return
     model = get_user_model()
@@ -186,7 +188,7 @@ def issue(
         "max_uses": max_uses,
         "extra_data": dict(extra_data or {}),
     }
-    plaintext = opaque.generate(settings.TOKEN_PREFIX)
+    plaintext = opaque.generate(token_settings().prefix)
     with transaction.atomic():
         _lock_user_and_count(user, now, _rotated_from)
         # ≈214 random bits: a digest collision is not a case worth a retry loop.
@@ -302,10 +304,10 @@ def rotate(
     if expires_in is DEFAULT and token.expires is not None:
         # The same lifetime as the old token had, within today's maximum.
         expires_in = token.expires - token.created
-        maximum = settings.TOKEN_MAX_LIFETIME
+        maximum = token_settings().max_lifetime
         if maximum is not None:
             expires_in = min(expires_in, maximum)
-    elif expires_in is DEFAULT and settings.ALLOW_NON_EXPIRING_TOKENS:
+    elif expires_in is DEFAULT and token_settings().allow_non_expiring:
         expires_in = None  # the old token never expired, and that is still allowed
     ends = now + overlap
     with transaction.atomic():

@@ -28,9 +28,10 @@ from django.core.cache import caches
 
 from authgate._speed.local_rows import local_rows
 from authgate._speed.lookups import RowLookup, row_lookup
-from authgate.conf import on_reload, settings
-from authgate.models import APIToken
+from authgate.conf import chain_settings, on_reload
+from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import INVALIDATED, cache_key
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = ["TokenStore", "token_store"]
 
@@ -63,11 +64,11 @@ class TokenStore:
                 if token.max_uses is None:  # a use count must be read from the database
                     local.put(digest, fetched, generation)
                 return token
-        timeout = settings.TOKEN_CACHE_TIMEOUT
+        timeout = token_settings().cache_timeout
         cached = None
         if timeout:
             try:
-                cached = caches[settings.CACHE].get(cache_key(digest))
+                cached = caches[chain_settings().cache].get(cache_key(digest))
             except Exception:  # the cache client's errors vary; the database still answers
                 cached = None
             if cached is not None and cached != INVALIDATED:
@@ -84,12 +85,13 @@ class TokenStore:
         entry (after this process wrote the row)."""
         # Caching is an optimisation only: a failing cache must not fail the request.
         with contextlib.suppress(Exception):
-            cache = caches[settings.CACHE]
+            cache = caches[chain_settings().cache]
             key = cache_key(token.digest)
+            timeout = token_settings().cache_timeout
             if refresh and cache.get(key) != INVALIDATED:
-                cache.set(key, token, settings.TOKEN_CACHE_TIMEOUT)
+                cache.set(key, token, timeout)
             else:
-                cache.add(key, token, settings.TOKEN_CACHE_TIMEOUT)
+                cache.add(key, token, timeout)
 
     def written(self, token: APIToken) -> None:
         """This process just wrote ``token``'s row (``last_used``): its kept copy is stale,
@@ -97,7 +99,7 @@ class TokenStore:
         local = local_rows()
         if local is not None:  # the next use reads the row
             local.drop(token.digest)
-        if settings.TOKEN_CACHE_TIMEOUT and token.max_uses is None:
+        if token_settings().cache_timeout and token.max_uses is None:
             self.remember(token, refresh=True)
 
 

@@ -8,15 +8,15 @@ endpoint show it as is.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from authgate.conf import settings
+from authgate.core.durations import parse_duration
 from authgate.core.policy import PolicyError, compile_djblets
+from authgate.schemes.tokens.settings import token_settings
 
 __all__ = [
     "DEFAULT",
@@ -26,7 +26,7 @@ __all__ = [
     "clean_policy",
     "clean_allowed_ips",
     "expiry",
-    "parse_duration",
+    "parse_lifetime",
 ]
 
 
@@ -58,7 +58,7 @@ def clean_scopes(scopes: Iterable[str] | None) -> list[str] | None:
     if isinstance(scopes, str):
         scopes = scopes.split()
     names = sorted(set(scopes))
-    registered = settings.SCOPES or {}
+    registered = token_settings().scopes
     unknown = [name for name in names if name not in registered]
     if unknown:
         raise TokenError(
@@ -102,11 +102,12 @@ def clean_allowed_ips(allowed_ips: Iterable[str] | None) -> list[str]:
 
 def expiry(expires_in: timedelta | Any | None, now: datetime) -> datetime | None:
     """When a token issued at ``now`` for ``expires_in`` expires, within the settings."""
+    config = token_settings()
     if expires_in is DEFAULT:
-        expires_in = settings.TOKEN_DEFAULT_LIFETIME
-    maximum = settings.TOKEN_MAX_LIFETIME
+        expires_in = config.default_lifetime
+    maximum = config.max_lifetime
     if expires_in is None:
-        if not settings.ALLOW_NON_EXPIRING_TOKENS:
+        if not config.allow_non_expiring:
             raise TokenError(
                 _("Tokens must expire here (ALLOW_NON_EXPIRING_TOKENS is off); give a lifetime.")
             )
@@ -121,17 +122,13 @@ def expiry(expires_in: timedelta | Any | None, now: datetime) -> datetime | None
     return now + expires_in
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str) -> timedelta | None:
-    """``"30d"``, ``"12h"``, ``"90m"``, ``"2w"``, ``"45s"`` → timedelta; ``"never"`` → None."""
-    if text.strip().lower() in {"never", "none"}:
-        return None
-    match = _DURATION_RE.match(text)
-    if not match:
+def parse_lifetime(text: str) -> timedelta | None:
+    """A lifetime typed by a person (``"30d"``, ``"12h"``, ``"90m"``, ``"2w"``, ``"45s"``;
+    ``"never"`` → ``None``): :func:`~authgate.core.durations.parse_duration` with a unit
+    required, since a bare ``"30"`` could mean seconds or days. ``TokenError`` otherwise."""
+    try:
+        return parse_duration(text, unit=True, never=True)
+    except (TypeError, ValueError):
         raise TokenError(
             _("%(text)r is not a duration like 30d, 12h, 90m, 2w or 'never'.") % {"text": text}
-        )
-    return timedelta(**{_DURATION_UNITS[match[2].lower()]: int(match[1])})
+        ) from None

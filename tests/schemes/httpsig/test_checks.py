@@ -66,7 +66,7 @@ def test_missing_extra_is_reported_only_with_the_backend() -> None:
 
 
 def test_check_algorithms_match_the_core() -> None:
-    from authgate.schemes.httpsig import checks as httpsig
+    from authgate.schemes.httpsig import settings as httpsig
     from authgate.schemes.httpsig.protocol import algorithms
 
     assert set(httpsig.ALGORITHMS) == set(algorithms.ALGORITHMS)

@@ -15,6 +15,7 @@ from django.test import Client
 from authgate.log import RedactSecretsFilter
 from authgate.models import UsedToken
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import link_settings as current_link_settings
 from tests.schemes.links.helpers import Clock, install_clock, link_settings
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_the_identity_carries_a_non_secret_credential(rf: Any, alice: Any) -> No
     identity = backend.authenticate(request, backend.get_credentials(request))
     assert identity.user == alice
     assert identity.scheme == "link"
-    assert identity.credential.id == links.config().formats[0].token_id(token)[:12]
+    assert identity.credential.id == current_link_settings().formats[0].token_id(token)[:12]
     assert token not in repr(identity)
     assert backend.challenge(request) is None
 

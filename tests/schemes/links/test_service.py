@@ -21,6 +21,7 @@ from authgate.core import links_v1
 from authgate.core.encoding import b64url_decode, b64url_encode
 from authgate.models import UsedToken
 from authgate.schemes.links import service as links
+from authgate.schemes.links.settings import link_settings as current_link_settings
 from authgate.state import bump_generation
 from tests.schemes.links.helpers import Clock, install_clock, link_settings
 from tests.schemes.links.support import MarkedPacker
@@ -60,7 +61,7 @@ def test_get_token_round_trips_for_this_user_model(alice: Any) -> None:
     kinds = {"auth": "int", "uuid": "uuid", "str": "str"}
     from django.conf import settings
 
-    assert links.config().packer.kind == kinds[settings.TEST_USER]
+    assert current_link_settings().packer.kind == kinds[settings.TEST_USER]
 
 
 def test_get_parameters_and_query_string(alice: Any) -> None:
@@ -110,7 +111,7 @@ def test_get_user_with_a_request_or_a_token(alice: Any) -> None:
 
 def test_get_user_sets_the_login_backend(alice: Any) -> None:
     user = links.get_user(links.get_token(alice))
-    assert user.backend == "authgate.schemes.links.backend.ModelBackend"
+    assert user.backend == "authgate.schemes.links.auth_backend.LinkAuthBackend"
     with override_settings(AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"]):
         user = links.get_user(links.get_token(alice))
         assert user.backend == "django.contrib.auth.backends.ModelBackend"
@@ -349,7 +350,7 @@ def test_primary_key_field(alice: Any, django_assert_num_queries: Any) -> None:
         assert b"alice" in b64url_decode(token.removeprefix("agl1_"))
         with django_assert_num_queries(1):
             assert links.get_user(token) == alice
-        assert links.config().packer.kind == "str"
+        assert current_link_settings().packer.kind == "str"
     assert links.get_user(token) is None
 
 

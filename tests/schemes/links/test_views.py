@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.schemes.links.suppo
 
 LOGIN = "/auth/links/login/"
 REQUEST = "/auth/links/request/"
-LINK_MIDDLEWARE = "authgate.schemes.links.middleware.AuthenticationMiddleware"
+LINK_MIDDLEWARE = "authgate.schemes.links.middleware.LinkLoginMiddleware"
 
 
 @pytest.fixture

@@ -211,3 +211,62 @@ def challenge(response: Any) -> str:
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+# --- the real authorization server (panva's oidc-provider, tests/node/idp.mjs) -------------
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[Any]:
+    """oidc-provider on a free loopback port, for the whole session."""
+    from tests.schemes.oauth import oidc_provider as op
+
+    with op.start() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_oidc_provider() -> Iterator[Any]:
+    """An oidc-provider of this test's own (for tests that change its state: rotation)."""
+    from tests.schemes.oauth import oidc_provider as op
+
+    with op.start() as server:
+        yield server
+
+
+def provider_settings(server: Any, **overrides: Any) -> dict[str, Any]:
+    """AUTHGATE pointing at a running oidc-provider: its JWKS and its introspection."""
+    from tests.schemes.oauth import oidc_provider as op
+
+    base = dict(test_settings.AUTHGATE)
+    base["BACKENDS"] = [OAUTH_BACKEND, *base["BACKENDS"]]
+    base.update(
+        OAUTH_ISSUER=server.issuer,
+        OAUTH_AUDIENCE=op.AUDIENCE,
+        OAUTH_JWKS_URL=server.jwks_url,
+        OAUTH_INTROSPECTION_URL=server.introspection_url,
+        OAUTH_CLIENT_ID=op.API_CLIENT_ID,
+        OAUTH_CLIENT_SECRET=op.API_CLIENT_SECRET,
+        OAUTH_HTTP_TIMEOUT=5,
+        OAUTH_CLIENT_USERS={op.CLIENT_ID: "svc-notes"},
+    )
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def use_provider(settings: Any, oidc_provider: Any) -> Callable[..., Any]:
+    """``use_provider(**overrides)``: point authgate at the session's oidc-provider."""
+
+    def apply(**overrides: Any) -> Any:
+        settings.AUTHGATE = provider_settings(oidc_provider, **overrides)
+        return oidc_provider
+
+    apply()
+    return apply
+
+
+@pytest.fixture
+def service_user(make_user: Callable[..., Any]) -> Any:
+    """The user OAUTH_CLIENT_USERS maps the test client (notes-cli) to."""
+    return make_user("svc-notes", None)

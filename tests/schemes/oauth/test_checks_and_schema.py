@@ -141,3 +141,39 @@ def test_drf_and_ninja_schemas_declare_oauth(client, settings):
     ninja = client.get("/api/ninja/openapi.json").json()
     validate(ninja)
     assert "oauthBearer" in ninja["components"]["securitySchemes"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"OAUTH_CLIENT_USERS": ["notes-cli"]}, "authgate.E090"),
+        ({"OAUTH_CLIENT_USERS": {"notes-cli": ""}}, "authgate.E090"),
+        ({"DPOP_ALGORITHMS": ["HS256"]}, "authgate.E091"),
+        ({"DPOP_ALGORITHMS": ["ES256", "none"]}, "authgate.E091"),
+        ({"DPOP_ALGORITHMS": []}, "authgate.E091"),
+        ({"DPOP_PROOF_MAX_AGE": 0}, "authgate.E092"),
+        ({"DPOP_CLOCK_SKEW": -1}, "authgate.E092"),
+        ({"DPOP_NONCE_LIFETIME": "5m"}, "authgate.E092"),
+        ({"DPOP_NONCES": "yes"}, "authgate.E093"),
+        ({"OAUTH_REQUIRE_AUDIENCE": None}, "authgate.E093"),
+        ({"OAUTH_REQUIRE_DPOP": 1}, "authgate.E093"),
+        ({"OAUTH_REQUIRE_AUDIENCE": False}, "authgate.W090"),
+        ({"DPOP_PROOF_MAX_AGE": 600}, "authgate.W091"),
+    ],
+)
+def test_dpop_and_client_settings_are_checked(settings, overrides, expected):
+    assert ids(settings, **overrides) == {expected}
+
+
+def test_dpop_and_client_settings_accept_good_values(settings):
+    assert (
+        ids(
+            settings,
+            OAUTH_CLIENT_USERS={"notes-cli": "svc-notes"},
+            DPOP_ALGORITHMS=["EdDSA"],
+            DPOP_CLOCK_SKEW=0,
+            DPOP_NONCES=True,
+            OAUTH_REQUIRE_DPOP=True,
+        )
+        == set()
+    )

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from authgate.core.durations import parse_duration
 from authgate.schemes.scoped import service as scoped
-from authgate.schemes.scoped.commands import parse_allow, parse_duration
+from authgate.schemes.scoped.commands import parse_allow
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from authgate.backend import AuthorizationHeaderBackend
 from authgate.core.policy import Policy
 from authgate.identity import Identity
 from authgate.models import TokenEvent
+from authgate.rights import view_names_under
 from authgate.schemes.scoped import service as scoped
-from authgate.schemes.scoped.views import view_names_under
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +173,7 @@ def test_session_minting_needs_csrf(user):
         ("not json", "JSON object"),
         ("[1]", "JSON object"),
         ({}, '"endpoints" is required'),
-        ({"endpoints": {"GET": ["/api/notes/"]}, "extra": 1}, "unknown field"),
+        ({"endpoints": {"GET": ["/api/notes/"]}, "extra": 1}, "Unknown field(s): extra"),
         ({"endpoints": ["/api/notes/"]}, "mapping of HTTP method"),
         ({"endpoints": {"FETCH": ["/api/notes/"]}}, "unknown method"),
         ({"endpoints": {"GET": "/api/notes/"}}, "list of paths"),

@@ -7,15 +7,16 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.core import opaque
 from authgate.models import APIToken, TokenEvent
+from authgate.schemes.tokens import usage as token_usage
 from authgate.schemes.tokens.service import issue, revoke
 from authgate.signals import token_expired_use
 
 pytestmark = pytest.mark.django_db
 
-AUTHGATE = settings.user_settings
+AUTHGATE = user_settings()
 
 
 def bearer(token, keyword="Bearer"):
@@ -42,14 +43,30 @@ def test_keywords_authenticate(client, alice_token, keyword):
 
 
 def test_one_indexed_query_per_request(client, alice_token, django_assert_num_queries):
-    client.get("/api/whoami/", **bearer(alice_token[1]))  # first use writes last_used
+    client.get("/api/whoami/", **bearer(alice_token[1]))
     with django_assert_num_queries(1) as captured:
         assert client.get("/api/whoami/", **bearer(alice_token[1])).status_code == 200
     sql = captured.captured_queries[0]["sql"]
     assert "JOIN" in sql and "digest" in sql
 
 
-def test_first_use_records_last_used_once(client, alice_token, django_assert_num_queries):
+def test_first_use_is_written_by_the_flush_not_the_request(
+    client, alice_token, django_assert_num_queries
+):
+    row, plaintext = alice_token
+    with django_assert_num_queries(1):  # the lookup; last_used goes to the usage buffer
+        client.get("/api/whoami/", **bearer(plaintext), REMOTE_ADDR="203.0.113.5")
+    row.refresh_from_db()
+    assert row.last_used is None
+    assert token_usage.flush() == 1
+    row.refresh_from_db()
+    assert row.last_used is not None and row.last_used_ip == "203.0.113.5"
+
+
+@override_settings(AUTHGATE={**AUTHGATE, "TOKEN_USAGE_FLUSH_INTERVAL": None})
+def test_written_through_first_use_records_last_used_once(
+    client, alice_token, django_assert_num_queries
+):
     row, plaintext = alice_token
     with django_assert_num_queries(2):  # the lookup and the conditional last_used UPDATE
         client.get("/api/whoami/", **bearer(plaintext), REMOTE_ADDR="203.0.113.5")
@@ -59,9 +76,24 @@ def test_first_use_records_last_used_once(client, alice_token, django_assert_num
     client.get("/api/whoami/", **bearer(plaintext))
     row.refresh_from_db()
     assert row.last_used == first  # within TOKEN_LAST_USED_INTERVAL: no write
+    assert len(token_usage.usage_buffer()) == 0
 
 
-def test_use_from_a_new_ip_is_audited(client, alice_token):
+def test_use_from_a_new_ip_is_audited_once(client, alice_token):
+    row, plaintext = alice_token
+    client.get("/api/whoami/", **bearer(plaintext), REMOTE_ADDR="203.0.113.5")
+    token_usage.flush()
+    for _ in range(2):
+        client.get("/api/whoami/", **bearer(plaintext), REMOTE_ADDR="198.51.100.9")
+        token_usage.flush()
+    event = TokenEvent.objects.get(kind=TokenEvent.Kind.USED_NEW_IP)
+    assert event.ip == "198.51.100.9" and event.credential_id == row.display_prefix
+    assert event.detail == {"token_id": row.pk, "previous_ip": "203.0.113.5"}
+    assert event.user_id == row.user_id
+
+
+@override_settings(AUTHGATE={**AUTHGATE, "TOKEN_USAGE_FLUSH_INTERVAL": None})
+def test_written_through_use_from_a_new_ip_is_audited(client, alice_token):
     row, plaintext = alice_token
     client.get("/api/whoami/", **bearer(plaintext), REMOTE_ADDR="203.0.113.5")
     APIToken.objects.filter(pk=row.pk).update(last_used=timezone.now() - timedelta(hours=1))

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.schemes.tokens.checks import check_token_settings
 
-AUTHGATE = settings.user_settings
+AUTHGATE = user_settings()
 
 
 def ids(**overrides):

@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.core import opaque
 from authgate.models import APIToken, TokenEvent, UsedToken
 from authgate.schemes.tokens.service import (
@@ -20,7 +20,7 @@ from authgate.schemes.tokens.service import (
     TokenLimitReached,
     cleanup,
     issue,
-    parse_duration,
+    parse_lifetime,
     revoke,
     revoke_all,
     rotate,
@@ -30,7 +30,7 @@ from authgate.state import generation_of
 
 pytestmark = pytest.mark.django_db
 
-AUTHGATE = settings.user_settings
+AUTHGATE = user_settings()
 SCANNER_RE = re.compile(opaque.scanner_regex("agt"))
 
 
@@ -123,7 +123,7 @@ def test_revoke(user):
     row, plaintext = issue(user)
     with Received(token_revoked) as calls:
         assert revoke(row, "leaked") is True
-        assert row.revoke("again") is False
+        assert revoke(row, "again") is False
     assert [c["reason"] for c in calls] == ["leaked"]
     row.refresh_from_db()
     assert row.valid is False and row.invalid_reason == "leaked" and row.invalid_date
@@ -200,14 +200,14 @@ def test_cleanup_deletes_only_long_dead_rows(user):
         ("never", None),
     ],
 )
-def test_parse_duration(text, expected):
-    assert parse_duration(text) == expected
+def test_parse_lifetime(text, expected):
+    assert parse_lifetime(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "30", "d", "-1d", "1y", "1.5h"])
-def test_parse_duration_refuses(text):
+def test_parse_lifetime_refuses(text):
     with pytest.raises(TokenError):
-        parse_duration(text)
+        parse_lifetime(text)
 
 
 # --- receivers ---------------------------------------------------------------------------

@@ -6,14 +6,14 @@ import re
 import pytest
 from django.test import override_settings
 
-from authgate.conf import settings
+from authgate.conf import user_settings
 from authgate.core import opaque
 from authgate.models import APIToken
 
 pytestmark = pytest.mark.django_db
 
 URL = "/auth/token/"
-AUTHGATE = settings.user_settings
+AUTHGATE = user_settings()
 
 
 def post_json(client, data, **extra):

@@ -15,6 +15,14 @@ Nothing here imports Django: the backend (:mod:`authgate.schemes.httpsig.backend
 helper (:mod:`authgate.schemes.httpsig.client`) are thin layers on top.
 """
 
+from authgate.extras import MissingExtra
+
+try:  # the two packages of the ``httpsig`` extra, which the modules below import
+    import cryptography  # noqa: F401
+    import http_sf  # noqa: F401
+except ImportError as exc:
+    raise MissingExtra(__name__, "httpsig", "cryptography and http-sf", exc) from exc
+
 from authgate.schemes.httpsig.protocol.base import signature_base
 from authgate.schemes.httpsig.protocol.errors import SignatureError
 from authgate.schemes.httpsig.protocol.message import Message

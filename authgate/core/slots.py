@@ -1,6 +1,7 @@
 """Building frozen, slotted dataclasses that are made on every request, in half the time.
 
-Standard library only, so :mod:`authgate.core` may use it too. The plain twin is chosen
+One of authgate's hot-path tricks (see :mod:`authgate._speed`), kept in the core because
+the core's own link claims use it (standard library only). The plain twin is chosen
 when the class is defined (no setting can be read then, and both store the same values):
 if a field's class attribute is not a slot's member descriptor — another Python
 implementation, or a class that is not a slotted dataclass — every setter is

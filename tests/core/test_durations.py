@@ -1,0 +1,59 @@
+"""The one duration grammar (authgate.core.durations), and what each caller narrows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from authgate.core.durations import DurationError, parse_duration
+
+EVERY_FORM = [
+    # the API-token form (units s/m/h/d/w, case-insensitive, spaces around)
+    ("30d", timedelta(days=30)),
+    ("12h", timedelta(hours=12)),
+    (" 90m ", timedelta(minutes=90)),
+    ("2w", timedelta(weeks=2)),
+    ("45s", timedelta(seconds=45)),
+    ("10M", timedelta(minutes=10)),
+    ("3 d", timedelta(days=3)),
+    # the scoped-token form: a bare number is seconds
+    ("600", timedelta(seconds=600)),
+    ("1d", timedelta(days=1)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EVERY_FORM)
+def test_the_grammar(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["never", "None", " NEVER "])
+def test_never_only_where_the_caller_allows_it(text: str) -> None:
+    assert parse_duration(text, never=True) is None
+    with pytest.raises(DurationError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_a_unit_only_where_the_caller_wants_one() -> None:
+    assert parse_duration("30") == timedelta(seconds=30)
+    with pytest.raises(DurationError, match="a number and a unit"):
+        parse_duration("30", unit=True)
+
+
+@pytest.mark.parametrize("text", ["", "d", "-1d", "1y", "1.5h", "soon", "1h30m"])
+def test_text_outside_the_grammar(text: str) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(text)
+
+
+def test_settings_values() -> None:
+    assert parse_duration(timedelta(minutes=5)) == timedelta(minutes=5)
+    assert parse_duration(30) == timedelta(seconds=30)
+    assert parse_duration(2.5) == timedelta(seconds=2.5)
+    for value in (True, None, [30], b"30"):
+        with pytest.raises(TypeError):
+            parse_duration(value)  # type: ignore[arg-type]
+    for value in (float("nan"), float("inf"), 10**20):
+        with pytest.raises(DurationError):
+            parse_duration(value)

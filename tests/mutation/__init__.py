@@ -1,0 +1,1 @@
+"""Mutation testing of ``authgate/core`` (``make mutate``): see :mod:`tests.mutation.run`."""
