@@ -141,7 +141,7 @@ stress: $(STAMP) ## Load test: zero 5xx, zero wrong identities, one-time exactly
 demo: $(DEMO_STAMP) ## Migrate, seed and serve the example project on 127.0.0.1:PORT (8000)
 	cd example && ../$(PY) manage.py migrate --noinput \
 		&& ../$(PY) manage.py seed_demo \
-		&& exec ../$(PY) manage.py runserver 127.0.0.1:$(PORT)
+		&& PORT=$(PORT) exec ../$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # --- benchmarks ----------------------------------------------------------------------
 

@@ -11,12 +11,18 @@ class AuthgateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from authgate import checks  # noqa: F401  (registers the system checks)
+        from authgate import checks, scope_checks  # noqa: F401  (register the system checks)
 
         # Revoke API tokens on deactivation / password change (see authgate.receivers).
         from authgate.receivers import connect
 
         connect()
+
+        # Credentials in URLs are masked in the access logs and django.request by default
+        # (AUTHGATE["REDACT_LOGGERS"]; [] opts out).
+        from authgate.log import install_redaction
+
+        install_redaction()
 
         # drf-spectacular finds extensions by import: declare the chain's security schemes.
         from django.apps import apps

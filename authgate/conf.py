@@ -185,8 +185,9 @@ class ChainSettings(Section):
     #: The Django cache alias for rate-limit counters (and the token cache, nonces):
     #: authgate.E005 when it is not in CACHES.
     cache: str = setting("CACHE", "default")
-    #: Failed logins allowed per client IP and per username, "<count>/<s|m|h|d>"; None
-    #: disables the limit.
+    #: Password logins allowed per client IP and per username in any sliding period,
+    #: "<count>/<s|m|h|d>", counted before the check (a success gives its count back:
+    #: authgate.ratelimit); None disables the limit.
     login_limit_rate: str | None = setting(
         "LOGIN_LIMIT_RATE",
         "5/m",
@@ -197,6 +198,17 @@ class ChainSettings(Section):
     #: META key of a header set by a trusted proxy with the client IP (e.g.
     #: "HTTP_X_FORWARDED_FOR"); None uses REMOTE_ADDR. Only behind a proxy you run.
     client_ip_header: str | None = setting("CLIENT_IP_HEADER", None)
+    #: Loggers that get authgate.log.RedactSecretsFilter when Django starts (their
+    #: records hold request URLs: runserver's and the servers' access logs, Django's
+    #: request log); [] opts out (authgate.log.install_redaction).
+    redact_loggers: tuple[str, ...] = setting(
+        "REDACT_LOGGERS",
+        ["django.server", "django.request", "gunicorn.access", "uvicorn.access"],
+        Texts(empty=True, description="a list of logger names"),
+        check="authgate.E008",
+        hint="The default masks runserver's, gunicorn's and uvicorn's access logs and "
+        "django.request; [] installs nothing.",
+    )
     #: The hot-path tricks of authgate._speed (compiled token and user lookups, token rows
     #: kept per process, the raw query-string scan). False: the plain ORM paths and
     #: Django's cache API, same answers in more time. They are also skipped, with one INFO

@@ -2,6 +2,13 @@
 
 ``auth_required`` and ``AuthRequiredMixin`` work on ``async def`` views too: the chain then
 runs through :func:`~authgate.chain.aresolve`, off the event loop.
+
+Scope maps fail closed: ``{"GET": "notes:read", "POST": "notes:write"}`` refuses every other
+method (403 ``insufficient_scope``, whoever asks) unless the map has a ``"*"`` entry, the
+scopes of every method it does not name. HEAD and OPTIONS follow GET when the map does not
+name them. :func:`scopes_for` is the one place that reads a spec; DRF's ``HasScope`` and the
+Ninja auths use it too, and the system checks in :mod:`authgate.scope_checks` read the spec
+that :func:`auth_required` records on the view (``authgate_scopes``).
 """
 
 from __future__ import annotations
@@ -25,16 +32,26 @@ from authgate.identity import Identity
 from authgate.responses import error_response
 
 __all__ = [
+    "ANY_METHOD",
     "AuthRequiredMixin",
     "auth_required",
     "authenticate_with",
     "authgate_exempt",
+    "check_scopes",
     "require_scopes",
     "scopes_for",
 ]
 
 View = TypeVar("View", bound=Callable[..., Any])
 ScopeSpec = str | Iterable[str] | Mapping[str, str | Iterable[str]] | None
+
+#: The scope-map key for every method the map does not name.
+ANY_METHOD = "*"
+#: Methods that take GET's scopes when a map does not name them: they read, and HEAD is
+#: GET without the body. (A CORS preflight is an OPTIONS request without credentials: it
+#: gets 401 from an ``auth_required`` view whatever the map says; answer preflights before
+#: the view, e.g. with django-cors-headers' middleware.)
+FOLLOW_GET = frozenset({"HEAD", "OPTIONS"})
 
 
 def authenticate_with(*backend_paths: str) -> Callable[[View], View]:
@@ -53,20 +70,35 @@ def authgate_exempt(view: View) -> View:
     return view
 
 
-def scopes_for(spec: ScopeSpec, method: str) -> tuple[str, ...]:
-    """The scopes ``spec`` requires for ``method`` (see :func:`auth_required`)."""
+def scopes_for(spec: ScopeSpec, method: str) -> tuple[str, ...] | None:
+    """The scopes ``spec`` requires for ``method`` (see :func:`auth_required`); ``None``
+    when ``spec`` is a map that does not allow ``method`` at all (fail closed)."""
     if spec is None:
         return ()
     if isinstance(spec, str):
         return (spec,)
     if isinstance(spec, Mapping):
         chosen = spec.get(method)
-        if chosen is None and method == "HEAD":
+        if chosen is None and method in FOLLOW_GET:
             chosen = spec.get("GET")
         if chosen is None:
-            chosen = spec.get("*", ())
+            chosen = spec.get(ANY_METHOD)
+        if chosen is None:
+            return None
         return (chosen,) if isinstance(chosen, str) else tuple(chosen)
     return tuple(spec)
+
+
+def check_scopes(identity: Identity, spec: ScopeSpec, method: str) -> None:
+    """Raise 403 ``insufficient_scope`` unless ``identity`` may make a ``method`` request
+    under ``spec``: a method the map does not name is refused to every identity."""
+    scopes = scopes_for(spec, method)
+    if scopes is None:
+        raise PermissionDenied(
+            INSUFFICIENT_SCOPE,
+            _("This endpoint's scope map does not allow %(method)s requests.") % {"method": method},
+        )
+    require_scopes(identity, scopes)
 
 
 def require_scopes(identity: Identity, scopes: Iterable[str]) -> None:
@@ -109,7 +141,7 @@ def _check_identity(
     try:
         if identity is None:
             raise NotAuthenticated()
-        require_scopes(identity, scopes_for(scopes, request.method or "GET"))
+        check_scopes(identity, scopes, request.method or "GET")
     except AuthgateError as exc:
         return error_response(request, exc)
     return None
@@ -119,7 +151,12 @@ def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:
     """Require an identity (401 with every challenge otherwise) and, optionally, scopes.
 
     ``scopes`` is one scope, several (all required), or a mapping from HTTP method to
-    scopes (``{"GET": "notes:read", "POST": "notes:write"}``; HEAD follows GET).
+    scopes (``{"GET": "notes:read", "POST": "notes:write"}``; HEAD and OPTIONS follow GET).
+    A map refuses the methods it does not name (403 ``insufficient_scope``) unless it has a
+    ``"*"`` entry: ``{"GET": "notes:read", "*": "notes:write"}``.
+
+    The spec is recorded on the view as ``authgate_scopes`` (outer decorators made with
+    ``functools.wraps`` keep it), where the system checks find it.
     """
 
     def decorator(view_func: View) -> View:
@@ -132,6 +169,7 @@ def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:
                     return refused
                 return await view_func(request, *args, **kwargs)
 
+            async_wrapper.__dict__["authgate_scopes"] = scopes
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(view_func)
@@ -141,13 +179,15 @@ def auth_required(view: View | None = None, *, scopes: ScopeSpec = None) -> Any:
                 return refused
             return view_func(request, *args, **kwargs)
 
+        wrapper.__dict__["authgate_scopes"] = scopes
         return wrapper  # type: ignore[return-value]
 
     return decorator(view) if view is not None else decorator
 
 
 class AuthRequiredMixin:
-    """Class-based view mixin: ``required_scopes`` (same forms as ``auth_required``)."""
+    """Class-based view mixin: ``required_scopes`` (same forms as ``auth_required``, the
+    same fail-closed maps)."""
 
     required_scopes: ScopeSpec = None
 

@@ -22,7 +22,11 @@ What it does, from nothing:
    (503, or 401), never let through; restores them: the same gunicorn recovers, no restart;
 7. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
    5xx, any wrong identity, any one-time credential accepted other than exactly once, any
-   success after a revocation returned, or any token in gunicorn's log.
+   success after a revocation returned, or any token in gunicorn's log (its access log
+   included, where authgate masks the ``?TOKEN=`` and ``?sesame=`` URLs by default).
+
+Before the load, 50 concurrent wrong passwords for one account must check at most the login
+limit, counted by the server's hasher (stress/guessing.py).
 """
 
 from __future__ import annotations
@@ -603,11 +607,14 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 30)
 
 
 def main() -> int:
+    from stress import guessing  # the repository root is on sys.path from here
+
     services_or_exit()
     begun = time.monotonic()
     fresh_database()
     setup_django()
     credentials = make_credentials()
+    guessing.make_target()
     log(f"database {DB_NAME} migrated, {sum(map(len, credentials.values()))} credentials made")
     pg = Proxy(PG_PROXY_PORT, (HOST, 5432))
     rd = Proxy(REDIS_PROXY_PORT, (HOST, 6379))
@@ -636,6 +643,8 @@ def main() -> int:
                 "3",
                 "--backlog",
                 "512",
+                "--access-logfile",
+                "-",
             ],
             cwd=ROOT / "example",
             env=env,
@@ -644,6 +653,12 @@ def main() -> int:
         )
     try:
         wait_for_port(PORT, proc)
+        guesses = guessing.run(HOST, PORT, f"redis://{HOST}:6379/{REDIS_DB}")
+        log(
+            f"password guessing: {guesses['attempts']} concurrent wrong passwords, "
+            f"{guesses['passwords_checked']} checked (limit {guesses['limit']}); "
+            f"statuses {guesses['statuses']}"
+        )
         log(
             f"gunicorn ({WORKERS} workers) on {HOST}:{PORT}; driving for {SECONDS:.0f} s / "
             f"{MAX_REQUESTS} requests with {THREADS} threads"
@@ -679,7 +694,8 @@ def main() -> int:
         s[:8] + "…" for s in secrets_of(credentials) if s in server_log.read_text(errors="replace")
     ]
     problems = (
-        load["problems"]
+        guesses["problems"]
+        + load["problems"]
         + usage["problems"]
         + faults["problems"]
         + [f"token in the server log: {s}" for s in leaked]
@@ -693,6 +709,7 @@ def main() -> int:
             "client_threads": THREADS,
             "cpus": os.cpu_count(),
         },
+        "password_guessing": {k: v for k, v in guesses.items() if k != "problems"},
         "load": {k: v for k, v in load.items() if k != "problems"},
         "last_used": {k: v for k, v in usage.items() if k != "problems"},
         "outage": faults["answers"],
@@ -709,7 +726,9 @@ def main() -> int:
     log(
         f"OK: zero 5xx, zero wrong identities, {load['one_time_credentials_checked']} one-time "
         f"credentials accepted exactly once across {WORKERS} workers, {load['revoked_mid_run']} "
-        f"tokens revoked mid-run and refused after; outage refused and recovered "
+        f"tokens revoked mid-run and refused after; {guesses['attempts']} concurrent password "
+        f"guesses checked {guesses['passwords_checked']} (limit {guesses['limit']}); outage "
+        f"refused and recovered "
         f"({report['total_seconds']} s; test-artifacts/stress.json)"
     )
     return 0

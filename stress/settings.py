@@ -12,6 +12,8 @@ DEBUG = False
 # Says which worker answered (stress/run.py checks last_used of tokens used on every worker).
 MIDDLEWARE = [*MIDDLEWARE, "stress.worker_pid.worker_pid"]
 AUTHGATE = {**AUTHGATE, "TOKEN_CACHE_TIMEOUT": 30, "TOKEN_LOCAL_CACHE_SIZE": 10_000}
+# Django's default hasher, counting every password it checks in Redis (stress/guessing.py).
+PASSWORD_HASHERS = ["stress.hashers.CountingPBKDF2PasswordHasher"]
 # Fail fast when a store is unreachable: the point of the outage phase is a quick 503.
 DATABASES["default"]["OPTIONS"] = {"connect_timeout": 2}
 # Persistent connections, as a production deployment has; a broken one is replaced at the

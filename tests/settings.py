@@ -109,6 +109,8 @@ AUTHGATE = {
         "notes:read": "Read your notes",
         "notes:write": "Create, change and delete your notes",
     },
+    # Where e-mailed login links point (the test client's host; authgate.W062 without it).
+    "LINK_BASE_URL": "http://testserver",
     # Uses are buffered, as by default, but the suite writes them itself
     # (authgate.schemes.tokens.usage.flush()): a background write must not land in the middle of
     # another test. tests/schemes/tokens/test_usage.py runs the thread on its own.

@@ -13,7 +13,7 @@ def basic_only(request: HttpRequest) -> JsonResponse:
 
 
 class MixinView(AuthRequiredMixin, View):
-    required_scopes = {"GET": "things:read"}
+    required_scopes = {"GET": "notes:read"}
 
     def get(self, request: HttpRequest) -> JsonResponse:
         return JsonResponse({"user": request.user.get_username()})

@@ -44,7 +44,7 @@ from authgate.chain import (
     resolve,
     resolve_subset,
 )
-from authgate.decorators import ScopeSpec, require_scopes, scopes_for
+from authgate.decorators import ScopeSpec, check_scopes, scopes_for
 from authgate.errors import INSUFFICIENT_SCOPE, AuthgateError, PermissionDenied
 from authgate.identity import Identity
 from authgate.responses import challenges
@@ -192,8 +192,10 @@ class HasScope(OperationHolderMixin, BasePermission):
     """Permission: the credential carries the scope(s) (``HasScope("notes:read")``).
 
     ``scopes`` is one scope, several (all required), or a mapping of HTTP method → scopes
-    (HEAD follows GET). Combine with DRF's ``&``, ``|`` and ``~``. Credentials that did not
-    come from authgate, and session or Basic credentials, are not scope-limited.
+    (HEAD and OPTIONS follow GET); a map refuses every method it does not name unless it
+    has a ``"*"`` entry (fail closed). Combine with DRF's ``&``, ``|`` and ``~``.
+    Credentials that did not come from authgate are not scope-limited; session and Basic
+    credentials carry every scope, but not a method the map leaves out.
 
     Refused alone, it answers 403 ``insufficient_scope`` with an RFC 6750 challenge naming
     the missing scope (with :func:`exception_handler`).
@@ -214,15 +216,16 @@ class HasScope(OperationHolderMixin, BasePermission):
         return f"HasScope({self.scopes!r})"
 
     def required(self, method: str) -> tuple[str, ...]:
-        """The scopes this permission requires for ``method`` (OpenAPI uses this)."""
-        return scopes_for(self.scopes, method)
+        """The scopes this permission requires for ``method`` (OpenAPI uses this); ``()``
+        for a method the map refuses outright."""
+        return scopes_for(self.scopes, method) or ()
 
     def has_permission(self, request: Any, view: Any) -> bool:
         outside = _anonymous_or_foreign(request)
         if outside is not None:
             return outside
         try:
-            require_scopes(request.auth, self.required(request.method))
+            check_scopes(request.auth, self.scopes, request.method)
         except AuthgateError as exc:
             self.message = str(exc.detail)
             # For exception_handler: the refusal with its scope, for the RFC 6750 challenge.

@@ -16,7 +16,8 @@
 ``ScopedTokenAuth`` and ``LinkAuth`` accept only their scheme (several may be listed:
 ``auth=[TokenAuth(), BasicAuth()]``, the chain still runs once). Each has an ``Async`` twin
 for ``async def`` operations. ``scopes`` takes the forms of
-:func:`~authgate.decorators.auth_required`: a missing scope is 403 ``insufficient_scope``.
+:func:`~authgate.decorators.auth_required` (a map refuses the methods it does not name,
+unless it has a ``"*"`` entry): a missing scope is 403 ``insufficient_scope``.
 
 :class:`AuthgateNinjaAPI` (or :func:`install` on your own ``NinjaAPI``) answers with
 authgate's JSON error shape and ``WWW-Authenticate`` challenges, and writes every scheme of
@@ -52,7 +53,7 @@ from authgate.chain import (
     resolve_subset,
 )
 from authgate.contrib.openapi import security_schemes
-from authgate.decorators import ScopeSpec, require_scopes, scopes_for
+from authgate.decorators import ScopeSpec, check_scopes, scopes_for
 from authgate.errors import AuthgateError, NotAuthenticated
 from authgate.identity import Identity
 from authgate.responses import error_response
@@ -115,12 +116,13 @@ class AuthgateAuth(AuthBase):
         """The scopes required for any of ``methods`` (for the schema)."""
         found: list[str] = []
         for method in methods:
-            found.extend(s for s in scopes_for(self.scopes, method.upper()) if s not in found)
+            scopes = scopes_for(self.scopes, method.upper()) or ()
+            found.extend(s for s in scopes if s not in found)
         return found
 
     def _check(self, request: HttpRequest, identity: Identity | None) -> Identity | None:
         if identity is not None:
-            require_scopes(identity, scopes_for(self.scopes, request.method or "GET"))
+            check_scopes(identity, self.scopes, request.method or "GET")
         return identity
 
     def _offer(self, request: HttpRequest) -> None:

@@ -3,7 +3,8 @@
 Hardening beyond DRF and djblets: a malformed header is a 401 ``invalid_request`` (not an
 anonymous fall-through), an inactive user gets the same answer as a wrong password (no
 user enumeration), the password length is capped before hashing, and failures are rate
-limited per client IP and per username in the shared cache before any hashing happens.
+limited per client IP and per username in the shared cache: each attempt is counted before
+any hashing happens (see :mod:`authgate.ratelimit`).
 """
 
 from __future__ import annotations
@@ -38,19 +39,21 @@ def login_limiter() -> FailureLimiter:
 def password_login(request: HttpRequest, username: str, password: str) -> Any:
     """Check a username and password with rate limiting; the user, or raise.
 
-    Unknown user, wrong password, inactive user and unusable password all raise the same
-    error. Django's ``ModelBackend`` runs the hasher for unknown users too, so timing does
-    not tell them apart either.
+    The attempt is counted against the client IP and the username *before* the password
+    is checked (429 ``rate_limited`` past ``LOGIN_LIMIT_RATE``, 503 if the cache is down),
+    so concurrent guesses check at most the limit; a login that succeeds gives its count
+    back, so only failures (and errors) stay counted. Unknown user, wrong password,
+    inactive user and unusable password all raise the same error. Django's
+    ``ModelBackend`` runs the hasher for unknown users too, so timing does not tell them
+    apart either.
     """
-    limiter = login_limiter()
-    keys = (f"ip:{client_ip(request)}", f"user:{username.lower()}")
-    limiter.check(*keys)
+    attempt = login_limiter().attempt(f"ip:{client_ip(request)}", f"user:{username.lower()}")
     user = None
     if len(password) <= chain_settings().max_password_length:
         user = auth.authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
-        limiter.record_failure(*keys)
         raise AuthenticationFailed(INVALID_CREDENTIALS, _("Invalid username/password."))
+    attempt.refund()
     return user
 
 

@@ -139,6 +139,10 @@ AUTHGATE = {
     },
     # The curl line on the page that shows a new token (/auth/tokens/new/).
     "TOKEN_PAGES_EXAMPLE_URL": "/api/whoami/",
+    # Where e-mailed login links point, never the port a request's Host names: the demo's
+    # address (`make demo` passes its PORT), or DEMO_BASE_URL.
+    "LINK_BASE_URL": os.environ.get("DEMO_BASE_URL")
+    or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}",
 }
 
 REST_FRAMEWORK = {

@@ -68,8 +68,10 @@ def chromium(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]
 
 
 @pytest.fixture
-def browser_page(chromium: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh page (own cookies) with clipboard access on the live server's origin."""
+def browser_page(chromium: Any, live_server: Any, settings: Any) -> Iterator[Any]:
+    """A fresh page (own cookies) with clipboard access on the live server's origin, which
+    e-mailed login links point at (``LINK_BASE_URL``)."""
+    settings.AUTHGATE = {**settings.AUTHGATE, "LINK_BASE_URL": live_server.url}
     context = chromium.new_context(viewport=VIEWPORT, base_url=live_server.url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     context.set_default_timeout(10_000)

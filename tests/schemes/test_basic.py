@@ -103,7 +103,7 @@ def test_sixth_failure_in_a_minute_is_rate_limited_before_hashing(
         response = client.get(path, HTTP_AUTHORIZATION=basic("alice", "correct horse"))
     assert response.status_code == 429
     assert response.json()["error"] == "rate_limited"
-    assert 1 <= int(response["Retry-After"]) <= 61
+    assert 1 <= int(response["Retry-After"]) <= 66  # a minute and one 6-second bucket
 
 
 def test_rate_limit_is_per_username_across_ips(client, user):

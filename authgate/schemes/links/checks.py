@@ -1,4 +1,4 @@
-"""Checks for the magic-link settings (``authgate.E060`` to ``W069``).
+"""Checks for the magic-link settings (``authgate.E060`` to ``E070``, ``W060`` to ``W069``).
 
 Each field is checked by its declaration (:class:`~authgate.schemes.links.settings.LinkSettings`);
 the functions here are the rules that span fields, import something, or read the user model.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.checks import CheckMessage, Error, Warning
@@ -34,6 +35,7 @@ def check_link_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         _token_name_clash,
         _one_time_rows,
         _middleware_order,
+        _link_base,
     ):
         messages.extend(rule(values))
     return messages
@@ -178,5 +180,39 @@ def _middleware_order(values: dict[str, Any]) -> list[CheckMessage]:
             hint="Without sessions and request.user before it, a link authenticates "
             "one request and the token is not removed from the URL.",
             id="authgate.W061",
+        )
+    ]
+
+
+def _request_form_routes() -> list[str]:
+    """Where the URLconf mounts :class:`~authgate.schemes.links.views.RequestLinkView`."""
+    from authgate.schemes.links.views import RequestLinkView
+    from authgate.urlviews import mounted_views, view_class
+
+    try:
+        views = list(mounted_views())
+    except Exception:  # a broken URLconf: Django's own URL checks report it
+        return []
+    return [
+        view.route
+        for view in views
+        if (cls := view_class(view.callback)) is not None and issubclass(cls, RequestLinkView)
+    ]
+
+
+def _link_base(values: dict[str, Any]) -> list[CheckMessage]:
+    # A refused value is E070's to report (its key is then missing from ``values``).
+    if values.get("LINK_BASE_URL", "") is not None or apps.is_installed("django.contrib.sites"):
+        return []
+    routes = _request_form_routes()
+    if not routes:
+        return []
+    return [
+        Warning(
+            f"The request-a-link form ({routes[0]}) has no configured base for the links it "
+            "e-mails: they point at the request's host, without its port.",
+            hint="Set AUTHGATE['LINK_BASE_URL'] to the scheme, host and port users reach "
+            "the site at, e.g. 'https://example.com', or install django.contrib.sites.",
+            id="authgate.W062",
         )
     ]

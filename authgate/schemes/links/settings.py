@@ -9,6 +9,7 @@ docs/links.md; system checks ``authgate.E060`` to ``W061``
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -79,6 +80,11 @@ def load_format(path: str) -> LinkFormat:
 
 
 _FLAG_HINT = "See docs/links.md."
+
+#: ``LINK_BASE_URL``: a scheme, a host and an optional port — no path, query or fragment.
+BASE_URL_RE = re.compile(
+    r"https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::[0-9]{1,5})?/?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +182,20 @@ class LinkSettings(Section):
         Integer(minimum=8, maximum=64),
         check="authgate.E066",
         hint="The default is 10 (80 bits), as in django-sesame.",
+    )
+    #: Where e-mailed login links point: "https://example.com" (scheme, host, optional
+    #: port). None: the Sites framework's domain if django.contrib.sites is installed,
+    #: else the request's host without its port (authgate.W062 when the form is mounted).
+    base_url: str | None = setting(
+        "LINK_BASE_URL",
+        None,
+        Text(
+            pattern=BASE_URL_RE,
+            null=True,
+            description="None or a URL of a scheme and a host, like 'https://example.com'",
+        ),
+        check="authgate.E070",
+        hint="For example 'https://example.com' or 'http://127.0.0.1:8000': no path.",
     )
     #: Requests to the request-a-link form per address and per client IP; None: no limit.
     request_rate: str | None = setting(

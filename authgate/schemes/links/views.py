@@ -13,7 +13,9 @@ address and receives a login link through Django's e-mail framework. The page sa
 thing (status and body) whether or not an account has that address, and it says it before
 any link is made or sent (:class:`SentPage`), so neither the time it takes nor a mail
 failure tells; every request counts against ``LINK_REQUEST_RATE`` per address and per
-client IP (429 beyond it).
+client IP (429 beyond it). The link points at a configured base (:func:`link_base`), never
+at the port a ``Host`` header names: ``ALLOWED_HOSTS`` ignores ports, so anyone could
+otherwise have a user's link sent to a port of the same host they listen on.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import logging
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.views import RedirectURLMixin
@@ -34,6 +37,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -51,7 +55,7 @@ from authgate.schemes.links.settings import link_settings
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-__all__ = ["LoginView", "RequestLinkView", "SentPage"]
+__all__ = ["LoginView", "RequestLinkView", "SentPage", "link_base"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +154,30 @@ def _safe_next(request: HttpRequest, value: str) -> str:
     return ""
 
 
+def link_base(request: HttpRequest) -> str:
+    """``scheme://host[:port]`` that e-mailed login links point at, never from the
+    request's port.
+
+    ``LINK_BASE_URL`` if set; else, with ``django.contrib.sites`` installed, the current
+    site's domain (``SITE_ID``, or the site matching the request's host) with the
+    request's scheme, as Django's password-reset e-mail does; else the request's host
+    (validated by ``ALLOWED_HOSTS``) without its port, on the scheme's default port. The
+    system check ``authgate.W062`` asks for one of the first two.
+    """
+    configured = link_settings().base_url
+    if configured:
+        return configured.rstrip("/")
+    if apps.is_installed("django.contrib.sites"):
+        from django.contrib.sites.models import Site
+
+        try:
+            return f"{request.scheme}://{Site.objects.get_current(request).domain}"
+        except Site.DoesNotExist:
+            pass  # no site for this host: as without the framework
+    domain, _port = split_domain_port(request.get_host())
+    return f"{request.scheme}://{domain}"
+
+
 class SentPage(HttpResponse):
     """A page whose ``sends`` run once it has been delivered.
 
@@ -192,17 +220,13 @@ class RequestLinkView(View):
         email = request.POST.get("email", "").strip()
         next_url = _safe_next(request, request.POST.get("next", ""))
         limiter = FailureLimiter(self.limiter_namespace, link_settings().request_rate)
-        keys = ("ip:" + client_ip(request), "email:" + email.casefold())
         try:
-            limiter.check(*keys)
+            # Every request counts, sent or not; counted before anything else is done.
+            limiter.attempt("ip:" + client_ip(request), "email:" + email.casefold())
         except RateLimited as exc:
             response = self.render(request, email=email, next=next_url, limited=True, status=429)
             response["Retry-After"] = str(exc.retry_after)
             return response
-        except ServiceUnavailable:
-            return self.unavailable()
-        try:
-            limiter.record_failure(*keys)  # every request counts, sent or not
         except ServiceUnavailable:
             return self.unavailable()
         try:
@@ -243,7 +267,7 @@ class RequestLinkView(View):
         params = {link_settings().token_name: token}
         if next_url:
             params["next"] = next_url
-        url = request.build_absolute_uri(reverse(self.login_url_name)) + "?" + urlencode(params)
+        url = link_base(request) + reverse(self.login_url_name) + "?" + urlencode(params)
         return url, token
 
     def send_link(self, request: HttpRequest, user: Any, next_url: str) -> None:
@@ -255,7 +279,7 @@ class RequestLinkView(View):
             "link": url,
             "max_age_minutes": seconds // 60 if seconds is not None else None,
             "one_time": cfg.one_time,
-            "host": request.get_host(),
+            "host": urlsplit(url).netloc,
         }
         subject = "".join(render_to_string(self.email_subject_template_name, context).splitlines())
         body = render_to_string(self.email_template_name, context)

@@ -115,3 +115,33 @@ def test_the_checks_are_registered() -> None:
     with link_settings(INVALIDATE_ON_PASSWORD_CHANGE=False):
         found = {message.id for message in checks.run_checks(tags=["security"])}
     assert "authgate.E060" in found
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["example.com", "https://example.com/app/", "ftp://example.com", "https://x.org?a=1", 5],
+)
+def test_bad_base_url(value: Any) -> None:
+    assert ids(BASE_URL=value) == {"authgate.E070"}
+
+
+@pytest.mark.parametrize(
+    "value", ["https://example.com", "http://127.0.0.1:8000/", "https://[::1]:8443", None]
+)
+def test_good_base_url(value: Any) -> None:
+    assert "authgate.E070" not in ids(BASE_URL=value)
+
+
+def test_the_mounted_request_form_needs_a_base() -> None:
+    """The suite's URLconf mounts /auth/links/request/: without LINK_BASE_URL (or the Sites
+    framework) its links would come from the request's host, hence a warning."""
+    with link_settings(BASE_URL=None):
+        (message,) = check_link_settings()
+    assert message.id == "authgate.W062"
+    assert "/auth/links/request/" in message.msg
+    assert "LINK_BASE_URL" in message.hint
+
+
+def test_no_base_is_needed_without_the_request_form() -> None:
+    with link_settings(BASE_URL=None), override_settings(ROOT_URLCONF="tests.views_only_urls"):
+        assert ids(BASE_URL=None) == set()
