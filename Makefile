@@ -30,7 +30,7 @@ SHELL       := /bin/bash
 # Passes and lint run one after another, in the order written, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres stress chromium node-tools screenshots demo bench bench-server wrk dist mutate clean distclean
+.PHONY: help venv install lint format typecheck docs docs-serve test test-sqlite test-str test-postgres test-sesame stress chromium node-tools screenshots demo bench bench-server wrk dist mutate clean distclean
 
 help: ## List the targets
 	@echo "usage: make <target>   (extra pytest arguments: make test PYTEST_ARGS='-x -k name')"
@@ -79,7 +79,7 @@ docs: $(STAMP) ## Build the documentation site (MkDocs) into site/; warnings fai
 docs-serve: $(STAMP) ## Serve the documentation on 127.0.0.1:8001 with live reload
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8001
 
-test: lint typecheck docs test-sqlite test-str test-postgres stress ## Lint, mypy, docs, the three test passes, then the load test
+test: lint typecheck docs test-sqlite test-str test-postgres test-sesame stress ## Lint, mypy, docs, the three test passes, django-sesame's suite, then the load test
 
 test-sqlite: $(STAMP) chromium node-tools ## Pass 1: SQLite, django.contrib.auth User
 	@echo "==> pass 1/3: SQLite + local-memory cache, django.contrib.auth User (integer pk)"
@@ -98,6 +98,20 @@ test-postgres: $(STAMP) chromium node-tools ## Pass 3: PostgreSQL + Redis, custo
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
 	echo "AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)"; \
 	AUTHGATE_TEST_DB=postgres AUTHGATE_TEST_USER=uuid $(PYTEST) $(PYTEST_ARGS)
+
+# django-sesame's own test suite against authgate, through a `sesame` package of names only
+# (tests/compat/sesame_alias; the runner lists each deliberate difference it excludes, and
+# docs/links.md says why). The suite is in django-sesame's repository, not in its PyPI
+# sdists, so it runs from a checkout in SESAME_SRC (default .compat/django-sesame,
+# git-ignored): `git clone https://github.com/aaugustin/django-sesame .compat/django-sesame`.
+# Without one it prints one SKIP line.
+SESAME_SRC ?= .compat/django-sesame
+
+test-sesame: $(STAMP) ## django-sesame's test suite through the alias package (needs SESAME_SRC)
+	@if [ ! -f "$(SESAME_SRC)/tests/test_utils.py" ]; then \
+		echo "SKIP test-sesame: no django-sesame checkout in $(SESAME_SRC) (see the Makefile)"; exit 0; fi; \
+	echo "==> django-sesame's tests against authgate ($(SESAME_SRC))"; \
+	$(PY) tests/compat/run_sesame_suite.py "$(SESAME_SRC)"
 
 # The browser tests (tests/browser/, Playwright from the dev group) drive Debian's Chromium
 # at /usr/bin/chromium; nothing downloads a browser. Without root or apt this only warns: the

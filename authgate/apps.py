@@ -16,6 +16,12 @@ class AuthgateConfig(AppConfig):
         # Revoke API tokens on deactivation / password change (see authgate.receivers).
         from authgate.receivers import connect
 
+        # check --deploy: django-sesame settings still read under their old names.
+        from authgate.schemes.links import checks as link_checks  # noqa: F401
+
+        # check --database: DRF keys still being created after the import.
+        from authgate.schemes.tokens import legacy_checks  # noqa: F401
+
         connect()
 
         # Credentials in URLs are masked in the access logs and django.request by default

@@ -52,11 +52,14 @@ def setting_value(key: str) -> Any:
     raise KeyError(key)
 
 
-def check_fields(section: type[Section]) -> tuple[list[CheckMessage], dict[str, Any]]:
+def check_fields(
+    section: type[Section], written: Mapping[str, Any] | None = None
+) -> tuple[list[CheckMessage], dict[str, Any]]:
     """Every declared field of ``section``, checked by its kind: an ``Error`` with the
     field's id and hint for each refused value, and the converted values of the others
-    (by ``AUTHGATE`` key) for the rules that span fields."""
-    written = _written()
+    (by ``AUTHGATE`` key) for the rules that span fields. ``written``: the values to check
+    (default: ``AUTHGATE`` as written)."""
+    written = _written() if written is None else written
     messages: list[CheckMessage] = []
     values: dict[str, Any] = {}
     for _attribute, spec in section.specs():

@@ -6,9 +6,10 @@ Each area reads its own *section*, a frozen dataclass: the chain's is here
 with :func:`~authgate.core.specs.setting` (default, kind, system check id) and is built from
 ``settings.AUTHGATE`` the first time its accessor is called: every value checked and
 converted once (durations become ``timedelta``). Django's ``setting_changed`` for
-``AUTHGATE``, ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS`` or ``AUTH_USER_MODEL`` drops every
-section, so ``override_settings(AUTHGATE=...)`` just works. On the request path a setting
-is one call of the accessor (the cached object) and one attribute read.
+``AUTHGATE``, ``SECRET_KEY``, ``SECRET_KEY_FALLBACKS``, ``AUTH_USER_MODEL`` or a
+``SESAME_*`` setting drops every section, so ``override_settings(AUTHGATE=...)`` just works.
+On the request path a setting is one call of the accessor (the cached object) and one
+attribute read.
 
 A value its declaration refuses raises ``ImproperlyConfigured`` naming the key and its
 system check; ``manage.py check`` reports all of them at once (:mod:`authgate.checks`).
@@ -264,6 +265,12 @@ def django_setting(name: str) -> Any:
 
 @receiver(setting_changed)
 def _reload_settings(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"AUTHGATE", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "AUTH_USER_MODEL"}:
+    # SESAME_*: django-sesame's settings are read as aliases of the LINK_* ones.
+    if setting in {
+        "AUTHGATE",
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "AUTH_USER_MODEL",
+    } or setting.startswith("SESAME_"):
         for callback in _reload_callbacks:
             callback()

@@ -18,6 +18,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext as _
 
 from authgate.schemes.tokens.settings import token_settings
+from authgate.state import note_no_state
 
 __all__ = ["connect"]
 
@@ -58,6 +59,11 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
 def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     from authgate.schemes.tokens.models import APIToken
     from authgate.schemes.tokens.service import forget_cached, revoke_all
+
+    if kwargs.get("created") and not raw:
+        # A new user has no revocation state: the first signed token made for this
+        # instance needs no query to learn so.
+        note_no_state(instance)
 
     reason = instance.__dict__.pop("_authgate_revoke_reason", "")
     if instance.__dict__.pop("_authgate_forget_cached", False):

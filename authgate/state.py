@@ -18,7 +18,14 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["UsedToken", "UserAuthState", "bump_generation", "consume_once", "generation_of"]
+__all__ = [
+    "UsedToken",
+    "UserAuthState",
+    "bump_generation",
+    "consume_once",
+    "generation_of",
+    "note_no_state",
+]
 
 
 class UserAuthState(models.Model):
@@ -70,6 +77,12 @@ def generation_of(user: Any) -> int:
         except UserAuthState.DoesNotExist:
             return 0
     return 0 if state is None else int(state.generation)
+
+
+def note_no_state(user: Any) -> None:
+    """Record on a user instance that it has no state row (generation 0), as
+    ``select_related`` would: for a user just created, which cannot have one yet."""
+    _STATE.set_cached_value(user, None)
 
 
 #: The reverse one-to-one (user -> UserAuthState) whose cache select_related fills.

@@ -243,7 +243,7 @@ def oauth_cases(usernames: list[str]) -> list[Case]:
 
     import jwt
 
-    from authgate.schemes.oauth.dpop import jwk_thumbprint
+    from authgate.dpop import jwk_thumbprint
 
     idp_key, client_key = enable_oauth()
     jkt = jwk_thumbprint(json.loads(jwt.algorithms.ECAlgorithm.to_jwk(client_key.public_key())))

@@ -148,8 +148,47 @@ def make_data() -> dict[str, Any]:
         "scoped": [scoped.issue(u, endpoints={"GET": ["/"]}, max_age=3600) for u in users],
         "link": [links.get_token(u) for u in users],
     }
+    data.update(import_legacy(data))
     add_token_rows(USERS - SAMPLE)
     return data
+
+
+def import_legacy(data: dict[str, Any]) -> dict[str, Any]:
+    """The DRF keys, knox tokens and API keys imported as authgate rows (issue #20), and
+    links as django-sesame made them (its v2 format, LINK_ACCEPT_SESAME_TOKENS)."""
+    from authgate.core import sesame_v2
+    from authgate.schemes.links import sesame
+    from authgate.schemes.links.settings import link_settings
+    from authgate.schemes.tokens.legacy_import import (
+        import_api_keys,
+        import_drf_tokens,
+        import_knox_tokens,
+    )
+
+    import_drf_tokens()
+    import_knox_tokens()
+    import_api_keys(username=data["users"][0].username, create_users=None)
+    # An API key's first use checks its hash and stores its digest: done here, untimed.
+    from authgate.chain import authenticate, load_backends
+    from benchmarks.cases import header_request
+
+    backends = load_backends(["authgate.schemes.tokens.backend.TokenBackend"])
+    for api_key in data["api_key"]:
+        authenticate(header_request(f"Api-Key {api_key}"), backends)
+    cfg = link_settings()
+    key = sesame.verification_keys(cfg)[0]
+    packer = sesame.sesame_packer(cfg)
+    sesame_links = [
+        sesame_v2.create(
+            u.pk,
+            packer=packer,
+            key=key,
+            revocation=sesame.revocation(u, cfg),
+            timestamped=cfg.timestamped,
+        )
+        for u in data["users"]
+    ]
+    return {"sesame_v2": sesame_links}
 
 
 def add_token_rows(count: int) -> None:
@@ -246,6 +285,31 @@ def measure(db: str, only: str | None = None) -> dict[str, Any]:
             "authgate.schemes.basic.BasicBackend",
             lambda i: cases.header_request(basic),
             calls=30,
+        ),
+        # The credentials of the packages authgate replaces, imported: one indexed query each,
+        # like an agt_ token (an API key's first use checks its hash: warmed up, untimed).
+        cases.authgate_case(
+            "authgate imported DRF key",
+            "authgate.schemes.tokens.backend.TokenBackend",
+            header("Token", data["drf"]),
+            warm=SAMPLE,
+        ),
+        cases.authgate_case(
+            "authgate imported knox token",
+            "authgate.schemes.tokens.backend.TokenBackend",
+            header("Token", data["knox"]),
+            warm=SAMPLE,
+        ),
+        cases.authgate_case(
+            "authgate imported API key",
+            "authgate.schemes.tokens.backend.TokenBackend",
+            header("Api-Key", data["api_key"]),
+            warm=SAMPLE,
+        ),
+        cases.authgate_case(
+            "authgate magic link django-sesame made",
+            "authgate.schemes.links.backend.LinkBackend",
+            lambda i: cases.rf.get("/", {"sesame": data["sesame_v2"][i % SAMPLE]}),
         ),
         cases.drf_token_case(data["drf"]),
         cases.knox_case(data["knox"]),

@@ -80,6 +80,11 @@ AUTHGATE = {
     "LOGIN_LIMIT_RATE": None,
     "LINK_MAX_AGE": 3600,
     "ALLOW_NON_EXPIRING_TOKENS": True,
+    # Imported credentials of the packages authgate replaces (issue #20): each a bench row.
+    "TOKEN_ACCEPT_DRF_KEYS": True,
+    "TOKEN_ACCEPT_KNOX_TOKENS": True,
+    "TOKEN_ACCEPT_API_KEYS": True,
+    "LINK_ACCEPT_SESAME_TOKENS": True,
 }
 if os.environ.get("BENCH_FAST_PATHS") == "0":  # authgate on its plain ORM paths
     AUTHGATE["FAST_PATHS"] = False

@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",  # for `authgate import-drf-tokens`
+    # The packages a project switches from (tests/compat): their tables and real code.
+    "knox",
+    "rest_framework_api_key",
     "drf_spectacular",  # the demo serves its OpenAPI schema (tests/contrib/test_spectacular.py)
     "authgate",
     "notes",  # the demo's app (example/ is on the path): its API is tested black-box

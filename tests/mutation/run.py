@@ -72,6 +72,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "slots": ("tests/core/test_slots.py", "tests/core/test_links_v1.py"),
     "durations": ("tests/core/test_durations.py",),
     "uri": ("tests/core/test_uri.py",),
+    "sesame_v2": ("tests/core/test_sesame_v2.py",),
+    "sesame_packers": ("tests/core/test_sesame_v2.py",),
 }
 #: Core modules without Django-free tests of their own, so not mutation-tested yet.
 NOT_COVERED: dict[str, str] = {

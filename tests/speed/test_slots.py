@@ -18,7 +18,7 @@ pytestmark = pytest.mark.fast_paths_only  # chosen per class when it is defined
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CASES = [
     (Identity, ("alice", "token", {"id": 1}, None, NOW, {"X-A": "b"})),
-    (LinkCredential, ("0123456789ab", "", True, NOW, None)),
+    (LinkCredential, ("0123456789ab", "", True, NOW, None, False)),
     (LinkClaims, (42, 1700000000, b"nonce", b"signed", b"sig")),
 ]
 

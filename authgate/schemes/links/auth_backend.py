@@ -7,7 +7,6 @@ with :class:`LinkBackendMixin`; a session started from a link remembers that bac
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth import backends as auth_backends
@@ -16,8 +15,6 @@ from django.http import HttpRequest
 from authgate.schemes.links import service as links
 
 __all__ = ["LinkAuthBackend", "LinkBackendMixin"]
-
-logger = logging.getLogger(__name__)
 
 
 class LinkBackendMixin:
@@ -35,15 +32,23 @@ class LinkBackendMixin:
     ) -> Any | None:
         """The user a valid link ``sesame`` authenticates for ``scope``, else ``None``.
 
-        One-time links are used up, as everywhere else.
+        One-time links are used up, as everywhere else. The backend's
+        ``user_can_authenticate(user)``, when it has one (Django's ``ModelBackend`` does),
+        may refuse the user before the link is used up.
         """
         if sesame is None:
             return None
+        can_authenticate = getattr(self, "user_can_authenticate", None)
         try:
-            user, _credential = links.check_token(sesame, scope=scope, max_age=max_age)
+            user, credential = links.check_token(
+                sesame, scope=scope, max_age=max_age, accept=can_authenticate
+            )
         except links.LinkRefused as exc:
-            logger.debug("Refused link: %s", exc.reason)
+            links.note_refusal(request, exc)
             return None
+        # For links.authenticate_link(), which pops it: Django's authenticate() returns the
+        # user alone.
+        user.__dict__[links.CREDENTIAL_ATTR] = credential
         return user
 
 

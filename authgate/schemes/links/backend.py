@@ -105,6 +105,7 @@ class LinkBackend(Backend):
             raise AuthenticationFailed(INVALID_TOKEN, _("Invalid or unknown link.")) from None
         # Positional (user, scheme, credential, restrictions, expires_at, headers): one per
         # request that carries a link.
+        headers = {**LANDING_HEADERS, **credential.headers} if credential.legacy else None
         return Identity(
-            user, "link", credential, None, credential.expires_at, LANDING_HEADERS.copy()
+            user, "link", credential, None, credential.expires_at, headers or LANDING_HEADERS.copy()
         )

@@ -1,4 +1,5 @@
-"""Checks for the magic-link settings (``authgate.E060`` to ``E070``, ``W060`` to ``W069``).
+"""Checks for the magic-link settings (``authgate.E060`` to ``E070``, ``W060`` to ``W069``,
+``E075`` to ``W075``).
 
 Each field is checked by its declaration (:class:`~authgate.schemes.links.settings.LinkSettings`);
 the functions here are the rules that span fields, import something, or read the user model.
@@ -7,19 +8,21 @@ the functions here are the rules that span fields, import something, or read the
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.core.checks import CheckMessage, Error, Warning
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 from authgate.checks import check_fields, setting_value
+from authgate.schemes.links import sesame
 from authgate.schemes.links.settings import FORMAT_INTERFACE, LinkSettings
 
-__all__ = ["MIDDLEWARE_PATH", "check_link_settings"]
+__all__ = ["MIDDLEWARE_PATH", "check_link_settings", "check_sesame_aliases"]
 
 MIDDLEWARE_PATH = "authgate.schemes.links.middleware.LinkLoginMiddleware"
 
@@ -27,9 +30,12 @@ MIDDLEWARE_PATH = "authgate.schemes.links.middleware.LinkLoginMiddleware"
 def check_link_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The fields, then what they name (formats, the key field, the packer) and how they
     combine."""
-    messages, values = check_fields(LinkSettings)
+    written = _written()
+    messages, values = check_fields(LinkSettings, sesame.with_aliases(written))
+    messages.extend(_sesame_settings(written))
     for rule in (
         _revocable,
+        _email_field,
         _formats,
         _key_field_and_packer,
         _token_name_clash,
@@ -39,6 +45,71 @@ def check_link_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     ):
         messages.extend(rule(values))
     return messages
+
+
+def _written() -> Mapping[str, Any]:
+    value = getattr(django_settings, "AUTHGATE", None) or {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sesame_settings(written: Mapping[str, Any]) -> list[CheckMessage]:
+    """No ``SESAME_*`` setting is ignored: each one either is read as its ``LINK_*`` twin
+    (and agrees with it, if both are set) or stops the project here."""
+    messages: list[CheckMessage] = [
+        Error(
+            f"{alias} and AUTHGATE[{key!r}] are both set, to different values.",
+            hint=f"authgate reads {alias} as AUTHGATE[{key!r}]: keep one of them "
+            f"(AUTHGATE[{key!r}]), with the value you mean.",
+            id="authgate.E075",
+        )
+        for alias, key in sesame.conflicts(written)
+    ]
+    messages.extend(
+        Error(
+            f"{name} is a django-sesame setting that authgate does not read.",
+            hint=f"{advice[0].upper()}{advice[1:]}. See docs/howto/migrate.md.",
+            id="authgate.E076",
+        )
+        for name, advice in sesame.leftover_settings()
+    )
+    return messages
+
+
+@register(Tags.security, deploy=True)
+def check_sesame_aliases(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy`` names every django-sesame setting read as its ``LINK_*`` twin."""
+    return [
+        Warning(
+            f"{alias} duplicates AUTHGATE[{key!r}]."
+            if duplicated
+            else f"{alias} is read as AUTHGATE[{key!r}] (django-sesame's name).",
+            hint=f"Remove {alias}."
+            if duplicated
+            else f"Rename it: move the value to AUTHGATE[{key!r}] and remove {alias}.",
+            id="authgate.W075",
+        )
+        for alias, key, duplicated in sesame.aliases_in_use(_written())
+    ]
+
+
+def _email_field(values: dict[str, Any]) -> list[CheckMessage]:
+    # As sesame refuses to start: the e-mail would be read from a field that is not there.
+    if values.get("LINK_INVALIDATE_ON_EMAIL_CHANGE") is not True:
+        return []
+    model = get_user_model()
+    try:
+        model._meta.get_field(model.get_email_field_name())
+    except FieldDoesNotExist:
+        return [
+            Error(
+                f"AUTHGATE['LINK_INVALIDATE_ON_EMAIL_CHANGE'] is on, but {model._meta.label} "
+                f"has no e-mail field {model.get_email_field_name()!r}.",
+                hint="Set EMAIL_FIELD on the user model to its e-mail field, or set "
+                "AUTHGATE['LINK_INVALIDATE_ON_EMAIL_CHANGE'] to False.",
+                id="authgate.E077",
+            )
+        ]
+    return []
 
 
 def _revocable(values: dict[str, Any]) -> list[CheckMessage]:

@@ -98,7 +98,8 @@ def authenticate(
                 login(request, user)
             response = view(request, *args, **kwargs)
         if carried:
-            for name, value in LANDING_HEADERS.items():
+            headers = {**LANDING_HEADERS, **(credential.headers if credential else {})}
+            for name, value in headers.items():
                 response.headers.setdefault(name, value)
         return response
 

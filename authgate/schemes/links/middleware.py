@@ -12,9 +12,12 @@ Place it just after Django's ``AuthenticationMiddleware``::
 
 On a request with ``?sesame=<token>``: a valid link logs the user in with Django's session
 framework and, for a GET, answers with a redirect to the same URL without the token (other
-query parameters kept), so the token leaves the address bar and the history. A bad link
+query parameters kept), so the token leaves the address bar and the history. Without
+Django's ``AuthenticationMiddleware`` before it, it sets ``request.user`` itself (the link's
+user or ``AnonymousUser``) on every request, as sesame's does. A bad link
 leaves the request unauthenticated by the link (sesame's semantics: no error). Either way
-the response says ``Referrer-Policy: no-referrer``, and the chain's
+the response says ``Referrer-Policy: no-referrer`` (and a link django-sesame issued,
+accepted by ``LINK_ACCEPT_SESAME_TOKENS``, gets ``X-Link-Deprecated``), and the chain's
 :class:`~authgate.schemes.links.backend.LinkBackend` leaves this request's token alone.
 
 This turns *every* link into a session, API URLs included: if you also use links as a
@@ -36,6 +39,9 @@ from authgate.schemes.links.settings import link_settings
 
 __all__ = ["LinkLoginMiddleware"]
 
+#: Where ``process_request`` leaves the link's own response headers (``request.__dict__``).
+_CREDENTIAL_HEADERS = "_authgate_link_headers"
+
 
 class LinkLoginMiddleware:
     """Log in the user of a valid link in the URL, then redirect to the URL without it."""
@@ -48,9 +54,12 @@ class LinkLoginMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.wants_link(request):
+            if not hasattr(request, "user"):  # no Django auth middleware: as sesame does
+                request.user = AnonymousUser()
             return self.get_response(request)
         response = self.process_request(request) or self.get_response(request)
-        for name, value in LANDING_HEADERS.items():
+        headers = {**LANDING_HEADERS, **request.__dict__.pop(_CREDENTIAL_HEADERS, {})}
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
@@ -62,7 +71,11 @@ class LinkLoginMiddleware:
         request.__dict__[LINK_HANDLED] = True
         has_session = hasattr(request, "session")
         # login() updates the last login date itself; without sessions keep get_user's default.
-        user = links.get_user(request, update_last_login=False if has_session else None)
+        user, credential = links.authenticate_link(
+            request, update_last_login=False if has_session else None
+        )
+        if credential is not None:  # a link django-sesame issued says it is deprecated
+            request.__dict__[_CREDENTIAL_HEADERS] = credential.headers
         if has_session and user is not None:
             login(request, user)
             if hasattr(request, "user") and request.method == "GET" and not self.is_safari(request):

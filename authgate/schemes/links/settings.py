@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -197,6 +197,15 @@ class LinkSettings(Section):
         check="authgate.E070",
         hint="For example 'https://example.com' or 'http://127.0.0.1:8000': no path.",
     )
+    #: Accept links django-sesame issued (its v2 tokens), for a migration window.
+    accept_sesame_tokens: bool = setting(
+        "LINK_ACCEPT_SESAME_TOKENS",
+        False,
+        Boolean(),
+        check="authgate.E069",
+        hint="True while links django-sesame e-mailed may still be opened; see "
+        "docs/howto/migrate.md.",
+    )
     #: Requests to the request-a-link form per address and per client IP; None: no limit.
     request_rate: str | None = setting(
         "LINK_REQUEST_RATE",
@@ -209,6 +218,15 @@ class LinkSettings(Section):
     @property
     def timestamped(self) -> bool:
         return self.max_age is not None
+
+    @classmethod
+    def build(cls, values: Mapping[str, Any]) -> LinkSettings:
+        """The section for ``values`` with django-sesame's settings read as aliases of
+        their ``LINK_*`` twins (:mod:`authgate.schemes.links.sesame`)."""
+        from authgate.schemes.links.sesame import with_aliases
+
+        # Section.build, explicitly: slotted dataclasses have no zero-argument super().
+        return Section.build.__func__(cls, with_aliases(values))  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
     def derive(cls, values: dict[str, Any]) -> dict[str, Any]:

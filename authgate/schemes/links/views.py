@@ -39,6 +39,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import render, resolve_url
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -94,19 +95,20 @@ class LoginView(RedirectURLMixin, View):
         return response
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        # links.get_user(), keeping the reason a link is refused for the page.
-        try:
-            token = links.token_from(request)
-            if token is None:
-                raise links.LinkRefused("invalid", "no link in the URL")
-            user, _credential = links.check_token(token, scope=self.scope, max_age=self.max_age)
-        except links.LinkRefused as exc:
-            logger.debug("Refused link: %s", exc.reason)
-            self.refusal = exc.code
+        if not hasattr(request, "user"):  # sesame's guard, word for word
+            raise ImproperlyConfigured("LoginView requires django.contrib.auth")
+        # Through django.contrib.auth.authenticate(), as sesame's LoginView.
+        user, credential = links.authenticate_link(
+            request, scope=self.scope, max_age=self.max_age, update_last_login=False
+        )
+        if user is None or credential is None:
+            self.refusal = links.refusal_of(request)
             return self.login_failed()
-        user.backend = links.login_backend_path()
         login(request, user)  # updates the last login date
-        return self.login_success()
+        response = self.login_success()
+        for name, value in credential.headers.items():
+            response.headers[name] = value
+        return response
 
     def login_failed(self) -> HttpResponse:
         """403, with a page that says why and links to the request-a-link page if mounted."""
@@ -127,7 +129,12 @@ class LoginView(RedirectURLMixin, View):
             "one_time": cfg.one_time,
             "request_link_url": request_url,
         }
-        return render(self.request, self.refused_template_name, context, status=403)
+        try:
+            return render(self.request, self.refused_template_name, context, status=403)
+        except TemplateDoesNotExist:
+            # No app templates (a project switching from sesame may not load them): Django's
+            # 403, as sesame's LoginView answers.
+            raise PermissionDenied from None
 
     def get_next_page(self) -> StrOrPromise | None:
         if self.next_page is LOGIN_REDIRECT_URL:

@@ -116,6 +116,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "expires",
         "last_used",
         "status_label",
+        "token_format",
     ]
     list_select_related = ["user"]
     list_filter = ["token_format", "created", "expires"]
@@ -141,6 +142,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "max_uses",
         "use_count",
         "token_format",
+        "legacy_uses",
         "rotated_from",
     ]
     change_fields: _FieldGroups = ["name", "note", *readonly_fields]
@@ -181,6 +183,16 @@ class APITokenAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("status"))
     def status_label(self, token: APIToken) -> str:
         return token.status()
+
+    @admin.display(description=gettext_lazy("deprecated uses (counted in the cache)"))
+    def legacy_uses(self, token: APIToken) -> str:
+        """Uses of an imported DRF, knox or api-key credential since the import."""
+        if not token.is_deprecated_format:
+            return "-"
+        from authgate.schemes.tokens.legacy import uses
+
+        count = uses(token)
+        return "?" if count is None else str(count)
 
     @admin.display(description=gettext_lazy("policy"))
     def policy_json(self, token: APIToken) -> str:

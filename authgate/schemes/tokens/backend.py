@@ -14,20 +14,15 @@ The request path, in order, and what it costs:
    (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
    per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
 
-The token's djblets policy and scopes compile (cached) into one ``Policy`` that the chain
-enforces on every request.
+The token's djblets policy and scopes compile (cached:
+:mod:`~authgate.schemes.tokens.restrictions`) into one ``Policy`` that the chain enforces
+on every request.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import hmac
-import ipaddress
 import logging
-import re
-import threading
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,9 +45,8 @@ from authgate.backend import (
     openapi_scheme_name,
 )
 from authgate.clientip import client_ip
-from authgate.conf import chain_settings, on_reload
+from authgate.conf import chain_settings
 from authgate.core import opaque
-from authgate.core.policy import Policy, compile_djblets
 from authgate.errors import (
     EXPIRED_TOKEN,
     INVALID_TOKEN,
@@ -63,8 +57,9 @@ from authgate.errors import (
     PermissionDenied,
 )
 from authgate.identity import Identity
-from authgate.schemes.tokens import usage
+from authgate.schemes.tokens import legacy, usage
 from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.restrictions import ip_allowed, restrictions_for
 from authgate.schemes.tokens.service import CREDENTIAL_KIND
 from authgate.schemes.tokens.settings import TokenSettings, token_settings
 from authgate.schemes.tokens.store import token_store
@@ -85,72 +80,13 @@ logger = logging.getLogger(__name__)
 #: djblets' header for tokens of a deprecated format (imported DRF keys).
 DEPRECATED_HEADER = "X-API-Token-Deprecated"
 #: A ``rest_framework.authtoken`` key: 40 lowercase hex characters (no checksum).
-DRF_KEY_RE = re.compile(r"[0-9a-f]{40}", re.ASCII)
+DRF_KEY_RE = legacy.DRF_KEY_RE
 #: The ``kind`` under which a token-started session remembers its token.
 SESSION_KIND = "api_token"
 
 
 def _format_date(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
-
-
-# --- restrictions -----------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def _scope_policy(scopes: tuple[str, ...]) -> Policy:
-    return Policy.from_scopes(scopes)
-
-
-def _compile_restrictions(policy_data: Any, scopes: Any) -> Policy | None:
-    policy = compile_djblets(policy_data or None)
-    if scopes is not None:
-        policy = policy & _scope_policy(tuple(scopes))
-    return None if policy.is_unrestricted else policy
-
-
-#: Compiled restrictions per token id: ``(policy, scopes, compiled)``, the first two as
-#: compiled. An entry is used only while the row still holds equal values, so an edit in
-#: the admin takes effect on the next request; JSON values compare exactly here (a valid
-#: policy and scope list hold only strings, lists and objects). Bounded: oldest out first.
-_restrictions: dict[Any, tuple[Any, Any, Policy | None]] = {}
-_RESTRICTIONS_MAX = 4096
-_restrictions_lock = threading.Lock()
-
-
-def restrictions_for(token: APIToken) -> Policy | None:
-    """The token's policy and scopes as one compiled ``Policy`` (``None``: full rights).
-
-    Compiled once per token and content of its policy and scopes (a bounded cache): the
-    per-request cost is two comparisons, not a canonical JSON dump and an intersection.
-    """
-    policy_data, scopes = token.policy, token.scopes
-    if not policy_data and scopes is None:
-        return None
-    entry = _restrictions.get(token.pk)
-    if entry is not None and entry[0] == policy_data and entry[1] == scopes:
-        return entry[2]
-    compiled = _compile_restrictions(policy_data, scopes)
-    with _restrictions_lock:
-        while len(_restrictions) >= _RESTRICTIONS_MAX:
-            del _restrictions[next(iter(_restrictions))]
-        _restrictions[token.pk] = (copy.deepcopy(policy_data), copy.deepcopy(scopes), compiled)
-    return compiled
-
-
-@functools.lru_cache(maxsize=1024)
-def _networks(allowed: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple(ipaddress.ip_network(value, strict=False) for value in allowed)
-
-
-def _ip_allowed(allowed: Iterable[str], ip: str) -> bool:
-    if not ip:
-        return False  # an allowlist cannot be satisfied by an unknown address: fail closed
-    address = ipaddress.ip_address(ip)
-    return any(address in network for network in _networks(tuple(allowed)))
-
-
-on_reload(_restrictions.clear)
 
 
 # --- checks -----------------------------------------------------------------------------
@@ -217,7 +153,7 @@ def check_token(
         raise AuthenticationFailed(
             INVALID_TOKEN, _("This API token has been used the maximum number of times.")
         )
-    if token.allowed_ips and not _ip_allowed(
+    if token.allowed_ips and not ip_allowed(
         token.allowed_ips, client_ip(request) if request is not None else ""
     ):
         _note_failure(token, TokenEvent.Kind.FAILED, request, reason="ip_not_allowed")
@@ -298,7 +234,10 @@ class TokenBackend(AuthorizationHeaderBackend):
         return token_settings().start_session
 
     def get_keywords(self) -> tuple[str, ...]:
-        return token_settings().keywords
+        config = token_settings()
+        if config.accept_api_keys:  # djangorestframework-api-key's clients, migrating
+            return (*config.keywords, legacy.API_KEY_KEYWORD)
+        return config.keywords
 
     def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
         return bearer_challenge(self.get_keywords()[0], error)
@@ -339,27 +278,40 @@ class TokenBackend(AuthorizationHeaderBackend):
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         presented = credentials["token"]
-        token_format = APIToken.Format.OPAQUE
         config = token_settings()
-        if not opaque.is_valid(presented, prefixes=(config.prefix,)):
-            if not (config.accept_drf_keys and DRF_KEY_RE.fullmatch(presented)):
-                # Malformed or a bad checksum: refused before any database work.
+        if opaque.is_valid(presented, prefixes=(config.prefix,)):
+            token_digest = opaque.digest(presented)
+            token = token_store().lookup(token_digest)
+            if (
+                token is None
+                or token.token_format != APIToken.Format.OPAQUE
+                or not hmac.compare_digest(token.digest, token_digest)
+            ):
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
-            token_format = APIToken.Format.DRF
-        token_digest = opaque.digest(presented)
-        token = token_store().lookup(token_digest)
-        if (
-            token is None
-            or token.token_format != token_format
-            or not hmac.compare_digest(token.digest, token_digest)
-        ):
-            raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
+        else:
+            # Malformed or a bad checksum, unless a migration accepts another package's
+            # credentials of this shape: refused before any database work.
+            token = self._legacy(presented, credentials["keyword"], config)
         now = timezone.now()
         check_token(token, request, now=now)
         if token.max_uses is not None:
             _consume_use(token)
         _touch(token, request, now)
+        if token.token_format != APIToken.Format.OPAQUE:
+            legacy.note_use(token, request)
         return _identity(token)
+
+    @staticmethod
+    def _legacy(presented: str, keyword: str, config: TokenSettings) -> APIToken:
+        """The imported row of a DRF, knox or api-key credential (:mod:`.legacy`): one
+        indexed query, as for an ``agt_`` token (two on a first use that imports)."""
+        for candidate in legacy.recognise(presented, keyword, config):
+            token = token_store().lookup(candidate.digest)
+            if token is None:
+                token = legacy.first_use(candidate, presented)
+            if token is not None and legacy.matches(token, candidate):
+                return token
+        raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
 
     def start_session(self, request: HttpRequest, identity: Identity) -> None:
         """Log in, and remember the token so its restrictions follow the session."""

@@ -1,4 +1,4 @@
-"""Checks for the API-token settings (``authgate.E020``-``E031``, ``W020``-``W021``).
+"""Checks for the API-token settings (``authgate.E020``-``E034``, ``W020``-``W035``).
 
 Each field is checked by its declaration (:class:`~authgate.schemes.tokens.settings.TokenSettings`);
 the functions here are the rules that span fields or look at the cache.
@@ -14,6 +14,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from authgate.checks import check_fields, setting_value
+from authgate.schemes.tokens.legacy_checks import check_legacy_settings
 from authgate.schemes.tokens.settings import TokenSettings
 
 __all__ = ["check_token_settings"]
@@ -22,7 +23,7 @@ __all__ = ["check_token_settings"]
 def check_token_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Prefix, keywords, lifetimes, scopes, limits, caching and the query-parameter warning."""
     messages, values = check_fields(TokenSettings)
-    for rule in (_lifetimes, _query_param, _local_cache, _shared_cache):
+    for rule in (_lifetimes, _query_param, _local_cache, _shared_cache, check_legacy_settings):
         messages.extend(rule(values))
     return messages
 

@@ -1,5 +1,5 @@
 """``manage.py authgate …`` for API tokens: issue, list, revoke, revoke-all, rotate, cleanup,
-import-drf-tokens, flush-usage.
+flush-usage, and the imports of other packages' credentials (``legacy_commands``).
 
 ``issue`` and ``rotate`` print details first and the plaintext token as the **last line**
 of stdout, so ``TOKEN=$(manage.py authgate issue alice | tail -n 1)`` works. Tokens are
@@ -15,18 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
 from authgate.core import opaque
 from authgate.management.base import Subcommand, user_by_username
+from authgate.schemes.tokens import legacy, usage
 from authgate.schemes.tokens import service as tokens
-from authgate.schemes.tokens import usage
+from authgate.schemes.tokens.legacy_commands import LEGACY_SUBCOMMANDS
+from authgate.schemes.tokens.legacy_import import import_drf_tokens
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.settings import token_settings
-from authgate.schemes.tokens.validation import expiry
 
 __all__ = ["SUBCOMMANDS", "import_drf_tokens"]
+
+# import-drf-tokens, import-knox-tokens, import-api-keys: authgate.schemes.tokens.legacy_commands.
 
 
 def _token(ref: str) -> APIToken:
@@ -128,6 +131,11 @@ def _issue(command: BaseCommand, **options: Any) -> None:
 def _list_arguments(parser: CommandParser) -> None:
     parser.add_argument("--user", help="Only this user's tokens.")
     parser.add_argument("--all", action="store_true", help="Include revoked and expired ones.")
+    parser.add_argument(
+        "--legacy",
+        action="store_true",
+        help="Only imported DRF, knox and api-key credentials, with their format and uses.",
+    )
 
 
 def _list(command: BaseCommand, **options: Any) -> None:
@@ -137,17 +145,26 @@ def _list(command: BaseCommand, **options: Any) -> None:
         rows = rows.filter(user=user_by_username(options["user"]))
     if not options["all"]:
         rows = rows.live(now)
+    if options["legacy"]:
+        rows = rows.exclude(token_format=APIToken.Format.OPAQUE)
     command.stdout.write(
-        f"{'id':>5}  {'prefix':<12} {'user':<16} {'status':<9} {'expires':<20} "
-        f"{'last used':<20} name / scopes"
+        f"{'id':>5}  {'prefix':<16} {'user':<16} {'status':<9} {'expires':<20} "
+        f"{'last used':<20} "
+        + (f"{'format':<7} {'uses':>6}  " if options["legacy"] else "")
+        + "name / scopes"
     )
     for token in rows:
         expires = token.expires.isoformat(timespec="minutes")[:16] if token.expires else "never"
         last = token.last_used.isoformat(timespec="minutes")[:16] if token.last_used else "-"
         scopes = " ".join(token.scopes) if token.scopes is not None else "*"
+        counted = ""
+        if options["legacy"]:
+            uses = legacy.uses(token)
+            counted = f"{token.token_format:<7} {uses if uses is not None else '?':>6}  "
         command.stdout.write(
-            f"{token.pk:>5}  {token.display_prefix:<12} {token.user.get_username():<16.16} "
-            f"{token.status(now):<9} {expires:<20} {last:<20} {token.name or '-'} [{scopes}]"
+            f"{token.pk:>5}  {token.display_prefix:<16} {token.user.get_username():<16.16} "
+            f"{token.status(now):<9} {expires:<20} {last:<20} {counted}"
+            f"{token.name or '-'} [{scopes}]"
         )
 
 
@@ -236,66 +253,6 @@ def _cleanup(command: BaseCommand, **options: Any) -> None:
     )
 
 
-# --- import-drf-tokens ------------------------------------------------------------------
-
-
-def import_drf_tokens(*, expires_in: Any = tokens.DEFAULT, delete: bool = False) -> int:
-    """Store a digest of every ``rest_framework.authtoken`` key, so clients keep working.
-
-    The imported rows are of the deprecated ``drf`` format: they authenticate only while
-    ``AUTHGATE["TOKEN_ACCEPT_DRF_KEYS"]`` is on, and their responses carry
-    ``X-API-Token-Deprecated``. Keys already imported are skipped. Returns how many were
-    imported; with ``delete`` the plaintext DRF rows are deleted afterwards.
-    """
-    try:
-        from rest_framework.authtoken.models import Token
-    except (ImportError, RuntimeError):  # not installed, or not in INSTALLED_APPS
-        raise CommandError("rest_framework.authtoken is not installed.") from None
-    now = timezone.now()
-    imported = 0
-    with transaction.atomic():
-        for drf_token in Token.objects.select_related("user").iterator():
-            key_digest = opaque.digest(drf_token.key)
-            if not APIToken.objects.filter(digest=key_digest).exists():
-                APIToken.objects.create(
-                    user=drf_token.user,
-                    name="Imported DRF token",
-                    display_prefix=f"drf_{drf_token.key[: opaque.DISPLAY_LENGTH]}",
-                    digest=key_digest,
-                    digest_version=opaque.DIGEST_VERSION,
-                    token_format=APIToken.Format.DRF,
-                    created=drf_token.created or now,
-                    expires=expiry(expires_in, now),
-                )
-                imported += 1
-            if delete:
-                drf_token.delete()
-    return imported
-
-
-def _import_arguments(parser: CommandParser) -> None:
-    parser.add_argument(
-        "--expires-in", help="Lifetime of the imported tokens (default TOKEN_DEFAULT_LIFETIME)."
-    )
-    parser.add_argument(
-        "--delete", action="store_true", help="Delete the plaintext DRF rows afterwards."
-    )
-
-
-def _import(command: BaseCommand, **options: Any) -> None:
-    try:
-        count = import_drf_tokens(
-            expires_in=_duration(options["expires_in"]), delete=options["delete"]
-        )
-    except tokens.TokenError as exc:
-        raise CommandError(str(exc)) from None
-    command.stdout.write(f"Imported {count} DRF token(s).")
-    if not token_settings().accept_drf_keys:
-        command.stderr.write(
-            "Set AUTHGATE['TOKEN_ACCEPT_DRF_KEYS'] = True so the imported keys authenticate."
-        )
-
-
 # --- flush-usage -------------------------------------------------------------------------
 
 
@@ -341,12 +298,7 @@ SUBCOMMANDS = [
     ),
     Subcommand("rotate", "Replace an API token, with an overlap.", _rotate_arguments, _rotate),
     Subcommand("cleanup", "Delete long-dead API tokens.", _cleanup_arguments, _cleanup),
-    Subcommand(
-        "import-drf-tokens",
-        "Hash rest_framework.authtoken keys into API tokens.",
-        _import_arguments,
-        _import,
-    ),
+    *LEGACY_SUBCOMMANDS,
     Subcommand(
         "flush-usage",
         "Write this process's buffered API-token uses (last_used) now.",

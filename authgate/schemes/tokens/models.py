@@ -42,6 +42,12 @@ class APIToken(models.Model):
         #: A ``rest_framework.authtoken`` key imported by ``authgate import-drf-tokens``:
         #: accepted (with ``X-API-Token-Deprecated``) while clients move to the new format.
         DRF = "drf", _("imported DRF key (deprecated)")
+        #: A django-rest-knox token imported by ``authgate import-knox-tokens``: knox's own
+        #: SHA-512 digest, its 15-character key as the display prefix.
+        KNOX = "knox", _("imported knox token (deprecated)")
+        #: A djangorestframework-api-key key imported by ``authgate import-api-keys``: its
+        #: password hash is checked once, then replaced by authgate's digest.
+        API_KEY = "apikey", _("imported API key (deprecated)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -169,4 +175,5 @@ class APIToken(models.Model):
 
     @property
     def is_deprecated_format(self) -> bool:
-        return self.token_format == self.Format.DRF
+        """An imported credential of another package (DRF, knox, api-key)."""
+        return self.token_format != self.Format.OPAQUE

@@ -15,6 +15,7 @@ from authgate.conf import Section, accessor
 from authgate.core import headers, opaque
 from authgate.core.policy import SCOPE_RE
 from authgate.core.specs import (
+    Boolean,
     Duration,
     Integer,
     SettingError,
@@ -37,6 +38,7 @@ def _prefix(value: Any) -> str:
 
 
 _LIFETIME = Duration(numbers=(), positive=True, null=True)
+_LEGACY_HINT = "True while the imported credentials may still be used; see docs/howto/migrate.md."
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,16 @@ class TokenSettings(Section):
     #: Accept keys imported from rest_framework.authtoken (`authgate import-drf-tokens`):
     #: 40 hex characters, no checksum, answered with `X-API-Token-Deprecated`.
     accept_drf_keys: bool = setting("TOKEN_ACCEPT_DRF_KEYS", False, Truthy())
+    #: Accept tokens imported from django-rest-knox (`authgate import-knox-tokens`):
+    #: knox's own token strings, checked against knox's SHA-512 digest and 15-character key.
+    accept_knox_tokens: bool = setting(
+        "TOKEN_ACCEPT_KNOX_TOKENS", False, Boolean(), check="authgate.E032", hint=_LEGACY_HINT
+    )
+    #: Accept keys imported from djangorestframework-api-key (`authgate import-api-keys`):
+    #: ``Authorization: Api-Key <prefix>.<secret>``.
+    accept_api_keys: bool = setting(
+        "TOKEN_ACCEPT_API_KEYS", False, Boolean(), check="authgate.E032", hint=_LEGACY_HINT
+    )
     #: Start a Django session when a token authenticates (djblets' opt-in); later
     #: cookie-only requests keep the token's restrictions and re-check its validity.
     start_session: bool = setting("TOKEN_START_SESSION", False, Truthy())

@@ -316,7 +316,7 @@ def test_deprecated_drf_keys(client, user):
     from authgate.schemes.tokens.commands import import_drf_tokens
 
     key = Token.objects.create(user=user).key
-    assert import_drf_tokens() == 1
+    assert import_drf_tokens().imported == 1
     assert client.get("/api/whoami/", **bearer(key, "Token")).status_code == 401  # off
     with override_settings(AUTHGATE={**AUTHGATE, "TOKEN_ACCEPT_DRF_KEYS": True}):
         response = client.get("/api/whoami/", **bearer(key, "Token"))

@@ -1,0 +1,5 @@
+"""``sesame.decorators`` → :mod:`authgate.schemes.links.decorators`."""
+
+from authgate.schemes.links.decorators import authenticate
+
+__all__ = ["authenticate"]
