@@ -33,7 +33,16 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from authgate.core.specs import Integer, Rate, SettingError, Spec, Texts, setting, specs_of
+from authgate.core.specs import (
+    Integer,
+    Rate,
+    SettingError,
+    Spec,
+    Texts,
+    Truthy,
+    setting,
+    specs_of,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -201,6 +210,11 @@ class ChainSettings(Section):
         hint="The default masks runserver's, gunicorn's and uvicorn's access logs and "
         "django.request; [] installs nothing.",
     )
+    #: The hot-path tricks of authgate._speed (compiled token and user lookups, token rows
+    #: kept per process, the raw query-string scan). False: the plain ORM paths and
+    #: Django's cache API, same answers in more time. They are also skipped, with one INFO
+    #: log line, on a Django whose internals they do not know (authgate._speed.guard).
+    fast_paths: bool = setting("FAST_PATHS", True, Truthy())
 
 
 chain_settings = accessor(ChainSettings)

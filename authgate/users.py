@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils.module_loading import import_string
 
-from authgate._speed.fastquery import CompiledLookup, field_preparer
+from authgate._speed.lookups import RowLookup, row_lookup
 from authgate.conf import on_reload
 from authgate.core.packers import Packer, packer_for
 from authgate.state import generation_of
@@ -67,15 +67,17 @@ _SAMPLES = {
 
 
 @functools.cache
-def _user_lookup(model: type[Model], field: str) -> CompiledLookup:
+def _user_lookup(model: type[Model], field: str) -> RowLookup:
+    """The user by ``field``, with its revocation state: fast or plain, decided once per
+    settings generation (:func:`authgate._speed.lookups.row_lookup`)."""
     kind = packer_for_model(field=field).kind
-    return CompiledLookup(
+    return row_lookup(
+        model,
         lambda value: model._default_manager.select_related("authgate_state").filter(
             **{field: value}
         ),
+        field=field,
         samples=_SAMPLES[kind],
-        prepare=field_preparer(model, field),
-        model=model,
     )
 
 
@@ -92,8 +94,9 @@ on_reload(_user_model.cache_clear)
 def load_active_user(value: Any, *, field: str = "pk") -> Any | None:
     """The active user whose ``field`` is ``value``, with its revocation state: one query.
 
-    The query is compiled once (:mod:`authgate._speed.fastquery`); a value the field cannot hold
-    (a garbled id) is simply "no such user".
+    The query is compiled once (:mod:`authgate._speed.fastquery`), or is the ORM's own
+    when the fast paths are off (:mod:`authgate._speed.lookups`); a value the field cannot
+    hold (a garbled id) is simply "no such user".
     """
     model = _user_model()
     try:

@@ -4,7 +4,9 @@ Run as ``python -m benchmarks.run`` (SQLite, and PostgreSQL when reachable: once
 Django's defaults, once with server-side binding and prepared statements; then the
 report) or
 ``python -m benchmarks.run --db sqlite --out part.json`` (one database; used internally,
-since Django's database settings are fixed at start-up).
+since Django's database settings are fixed at start-up). ``BENCH_FAST_PATHS=0`` runs
+authgate on its plain ORM paths (``AUTHGATE["FAST_PATHS"] = False``); each part says which
+paths its token lookups took (``"authgate paths"``).
 
 What it prints and writes (``benchmarks/results/``): median µs per authentication for each
 scheme and each peer, the raw indexed join as the floor, queries per authentication, peak
@@ -345,11 +347,16 @@ def measure(db: str, only: str | None = None) -> dict[str, Any]:
             }
         )
         print(f"  {db:8} {case.name:40} {rows[-1]['median_us']:9.1f} µs  {queries} q", flush=True)
+    from authgate.schemes.tokens.store import token_store
+
+    # Which path authgate's token lookups took (AUTHGATE["FAST_PATHS"], the guard).
+    paths = "fast" if token_store().rows.fast else "plain"
     if only:
-        return {"db": db, "users": USERS, "only": only, "auth": rows}
+        return {"db": db, "users": USERS, "only": only, "authgate paths": paths, "auth": rows}
     result = {
         "db": db,
         "users": USERS,
+        "authgate paths": paths,
         "auth": rows,
         "requests": measure_requests(data),
         "cache hit": measure_cache_hit(
@@ -397,7 +404,7 @@ def measure_cache_hit(
     """The token path with a warm cache (a hit makes no query), and the lookup alone."""
     from django.core.cache import caches
 
-    from authgate.schemes.tokens.backend import lookup
+    from authgate.schemes.tokens.store import token_store
     from benchmarks import cases
 
     with cache_settings(overrides):
@@ -409,6 +416,7 @@ def measure_cache_hit(
             case.call(case.prepare(i))  # last_used, which drops an in-process copy
         queries, memory = queries_and_memory(case)
         median = min(median_us(case, 1000) for _ in range(ROUNDS))
+        lookup = token_store().lookup  # this settings generation's store
         alone = cases.Case(f"{name}: the lookup alone", "authgate", cases.pick(digests), lookup)
         lookup_us = min(median_us(alone, 1000) for _ in range(ROUNDS))
     print(f"  {name} {median:9.1f} µs (the lookup alone {lookup_us:.1f})  {queries} q", flush=True)

@@ -86,6 +86,8 @@ AUTHGATE = {
     "TOKEN_ACCEPT_API_KEYS": True,
     "LINK_ACCEPT_SESAME_TOKENS": True,
 }
+if os.environ.get("BENCH_FAST_PATHS") == "0":  # authgate on its plain ORM paths
+    AUTHGATE["FAST_PATHS"] = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

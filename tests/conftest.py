@@ -10,6 +10,14 @@ Markers:
     ``make test``); skipped elsewhere with a one-line reason.
 ``redis``
     Runs only when the default cache is Django's ``RedisCache`` (the same pass).
+``fast_paths_only``
+    A test of the fast paths themselves (``authgate._speed``): not run again on the plain
+    paths (see below).
+
+The token, speed, user, link- and scoped-backend tests (:data:`BOTH_PATHS`) run twice in
+every pass, ``[fast]`` and ``[plain]``: once on authgate's fast paths and once with
+``AUTHGATE["FAST_PATHS"] = False``, on the plain ORM paths, so both are held to the same
+answers and the same query counts.
 
 The whole session runs under :class:`tests.reliability.leakcheck.LeakCheck`: every plaintext
 token and password the suite creates is remembered, every log record, error report and
@@ -59,6 +67,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_postgres)
         if not has_redis and item.get_closest_marker("redis"):
             item.add_marker(skip_redis)
+
+
+#: Test files and folders run on the fast paths and again on the plain ORM paths.
+BOTH_PATHS = (
+    "tests/schemes/tokens/",
+    "tests/speed/",
+    "tests/schemes/links/test_backend.py",
+    "tests/schemes/scoped/test_backend.py",
+    "tests/test_users.py",
+)
+#: ... except these: the servers they start are other processes, with their own settings.
+ONE_PATH = ("tests/schemes/tokens/test_usage_servers.py",)
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    path = os.path.relpath(str(metafunc.definition.path), _ROOT).replace(os.sep, "/")
+    if (
+        path.startswith(BOTH_PATHS)
+        and not path.startswith(ONE_PATH)
+        and not metafunc.definition.get_closest_marker("fast_paths_only")
+    ):
+        metafunc.parametrize("fast_paths", [True, False], ids=["fast", "plain"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_paths(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """``AUTHGATE["FAST_PATHS"]`` for this test: on, unless parametrized ``[plain]``.
+
+    Off as if the project's dict said so, under whatever ``AUTHGATE`` a test sets itself
+    (many replace the whole dict), unless it names ``FAST_PATHS``.
+    """
+    fast = getattr(request, "param", True)
+    if fast:
+        yield True
+        return
+    from django.core.signals import setting_changed
+
+    from authgate import conf
+
+    written = conf.user_settings
+
+    def plain() -> dict[str, Any]:
+        return {"FAST_PATHS": False, **written()}
+
+    def reload() -> None:  # what override_settings(AUTHGATE=...) sends
+        setting_changed.send(sender=None, setting="AUTHGATE", value=None, enter=True)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conf, "user_settings", plain)
+        reload()
+        try:
+            yield False
+        finally:
+            patch.undo()
+            reload()
 
 
 @pytest.fixture(scope="session", autouse=True)

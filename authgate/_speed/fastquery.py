@@ -9,245 +9,60 @@ but does the building once.
 
 What is left per call, and how it is kept small:
 
-* **Executing.** Through Django's cursor whenever anything may watch or wrap queries
-  (``DEBUG``, ``assertNumQueries``/``CaptureQueriesContext``, ``execute_wrapper``, a
-  patched ``CursorWrapper`` or ``connection.cursor`` as APM agents install); otherwise, on
-  SQLite and PostgreSQL, on the driver's cursor directly, with Django's own checks (async
-  safety, thread sharing, broken transaction, health check) and its error translation
-  (``wrap_database_errors``) — the SQL already in the driver's placeholder style, so
-  nothing is rewritten per call. That saves Django's two cursor wrappers and SQLite's
-  per-call placeholder rewrite of a ~1 KB statement (~7 µs of a ~60 µs lookup). On
-  PostgreSQL each lookup keeps one psycopg cursor per driver connection: psycopg then reuses
-  what it set up for the statement last time (its row loaders), and ``timestamptz`` values
-  are read by psycopg's compiled loader where that gives exactly what Django's gives
-  (together ~45 µs of a ~330 µs lookup on this project's bench machine).
-* **Converting and building** (:mod:`authgate._speed.fastrows`): the converters Django would
-  apply, some with fewer calls; the model instances ``from_db`` would build, without its
-  calls when nothing can tell the difference.
+* **Executing** (:mod:`authgate._speed.driver`): on the driver's cursor directly when
+  nothing watches or wraps queries, with Django's own checks and error translation, the
+  SQL already in the driver's placeholder style; through Django's cursor otherwise.
+* **Converting and building** (:mod:`authgate._speed.converters`,
+  :mod:`authgate._speed.fastrows`): the converters Django would apply, some with fewer
+  calls; the model instances ``from_db`` would build, without its calls when nothing can
+  tell the difference.
 
 Compiled state is kept per thread (it holds the thread's connection for value converters)
 and per database alias, and is dropped when authgate's settings, the user model, or the
 time-zone and database settings change.
+
+Not used directly: callers go through :func:`authgate._speed.lookups.row_lookup`, which
+uses this module only when :mod:`authgate._speed.guard` finds the Django internals it was
+written against (Django 5.2's ``get_related_populators``, ``RelatedPopulator``,
+``SQLCompiler``; see there), and otherwise the ORM's own query.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from _thread import get_ident
-from asyncio import _get_running_loop
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from types import FunctionType
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.backends import utils as backend_utils
-from django.db.backends.base import base as backend_base
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 from django.db.models import CharField, Field, Model, QuerySet
-from django.db.models.expressions import Col
 from django.db.models.query import get_related_populators as _get_related_populators
 from django.dispatch import receiver
 
-from authgate._speed.fastrows import (
-    Builder,
-    Node,
-    Row,
-    ValueConverter,
-    compile_builder,
-    faster_converter,
-    init_quiet,
-    reads_raw_sqlite_text,
-    related_node,
-    settles,
-    value_converter,
+from authgate._speed.converters import ValueConverter, faster_converter, settles, value_converter
+from authgate._speed.driver import (
+    fetchone,
+    named_placeholders,
+    native_sql,
+    sqlite_select_list,
+    unobserved,
 )
-from authgate.conf import django_setting, on_reload
+from authgate._speed.fastrows import Builder, Node, Row, compile_builder, init_quiet, related_node
+from authgate.conf import on_reload
 
 __all__ = ["CompiledLookup", "Fetched", "field_preparer"]
 
-_registry: list[CompiledLookup] = []
+#: Every lookup made, to reset them all on a settings change (gone with their last user).
+_registry: weakref.WeakSet[CompiledLookup] = weakref.WeakSet()
 
 # Django 5.2's signature (django-stubs describes a later one, with ``fetch_mode``).
 get_related_populators: Callable[[dict[str, Any], list[Any], str], list[Any]] = (
     _get_related_populators  # type: ignore[assignment]
 )
-
-
-# --- executing --------------------------------------------------------------------------
-
-
-def _native_sql(sql: str, connection: BaseDatabaseWrapper) -> str | None:
-    """The SQL in the driver's own placeholder style, where that is known; else ``None``."""
-    if connection.vendor == "sqlite":
-        # What Django's SQLiteCursorWrapper.convert_query does on every execute.
-        return _NAMED.sub(lambda m: "%" if m[0] == "%%" else f":{m[1]}", sql)
-    if connection.vendor == "postgresql":
-        return sql  # psycopg takes %(name)s as it is
-    return None
-
-
-_NAMED = re.compile(r"%%|%\((p\d+)\)s")
-_DJANGO_CURSOR = BaseDatabaseWrapper.cursor
-_DJANGO_EXECUTE = CursorWrapper.execute
-
-
-def _defined_in(func: Any, module: Any) -> bool:
-    code = getattr(func, "__code__", None)
-    return type(func) is FunctionType and code is not None and code.co_filename == module.__file__
-
-
-#: Django's own cursor code, not an APM agent's patch installed before this import.
-_DJANGO_CURSORS = _defined_in(_DJANGO_EXECUTE, backend_utils) and _defined_in(
-    getattr(_DJANGO_CURSOR, "__wrapped__", None), backend_base
-)
-
-
-def _unobserved(connection: BaseDatabaseWrapper) -> bool:
-    """Nothing logs, counts, wraps or traces this connection's queries, so the driver may
-    run them directly. Anything else — ``DEBUG``, the test query counters, execute
-    wrappers, a patched cursor — gets Django's cursor, and sees the query."""
-    return (
-        _DJANGO_CURSORS
-        and not connection.force_debug_cursor
-        and not connection.execute_wrappers
-        and CursorWrapper.execute is _DJANGO_EXECUTE
-        and type(connection).cursor is _DJANGO_CURSOR
-        and "cursor" not in vars(connection)
-        and not django_setting("DEBUG")
-    )
-
-
-def _fetchone(
-    compiled: _Compiled, connection: BaseDatabaseWrapper, sql: str, params: dict[str, Any]
-) -> Row | None:
-    """``execute`` + ``fetchone`` on the backend's own cursor, with Django's checks.
-
-    The steps of ``connection.cursor()`` and ``CursorWrapper.execute`` minus the wrapping:
-    the health check, ``ensure_connection`` (the async-unsafe check; connecting), the
-    thread-sharing and broken-transaction checks, and Django's exception classes.
-    """
-    connection.close_if_health_check_failed()
-    # ensure_connection() does nothing once connected but raise SynchronousOnlyOperation
-    # under a running event loop, found here without get_running_loop()'s exception.
-    if connection.connection is None or _get_running_loop() is not None:
-        connection.ensure_connection()
-    # The owning thread always passes; the sharing check takes a lock (~0.3 µs).
-    if getattr(connection, "_thread_ident", None) != get_ident():
-        connection.validate_thread_sharing()
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            cursor = _kept_cursor(compiled, connection)
-            cursor.execute(sql, params)
-            return cursor.fetchone()  # type: ignore[no-any-return]
-        # SQLite: not create_cursor(), which adds SQLiteCursorWrapper, whose only job is
-        # rewriting placeholders, already done in the SQL. A new cursor each time: one left
-        # mid-statement would hold SQLite's read lock.
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, params)
-            row: Row | None = cursor.fetchone()
-        finally:
-            cursor.close()
-    return row
-
-
-def _kept_cursor(compiled: _Compiled, connection: BaseDatabaseWrapper) -> Any:
-    """psycopg: this lookup's cursor on the current driver connection, made once.
-
-    Making one costs ~5 µs (Django's time-zone check included); psycopg reads a result in
-    full when it arrives, so a kept cursor holds nothing on the server. A reconnect (a new
-    driver connection) gets a new cursor.
-    """
-    kept = compiled.cursor
-    if kept is not None and kept.connection is connection.connection:
-        return kept
-    cursor = compiled.cursor = connection.create_cursor()
-    _fast_timestamps(cursor)
-    return cursor
-
-
-def _fast_timestamps(cursor: Any) -> None:
-    """Read ``timestamptz`` with psycopg's own loader where it gives what Django's gives.
-
-    Django's loader subclasses psycopg's pure-Python one to set the connection's time zone
-    (~3 µs a value); psycopg's default (compiled, with ``psycopg[binary]``: ~0.2 µs)
-    converts into the session's time zone, which Django sets to the same. Used only if both
-    agree on a probe value, tzinfo included (so not with ``USE_TZ = False``, where Django's
-    values are naive).
-    """
-    if not hasattr(cursor, "adapters"):
-        return  # psycopg2: Django's loaders are psycopg2's own
-    from psycopg import Error, adapters
-    from psycopg.pq import Format
-
-    oid = adapters.types["timestamptz"].oid
-    compiled_loader = adapters.get_loader(oid, Format.TEXT)
-    djangos = cursor.adapters.get_loader(oid, Format.TEXT)
-    if compiled_loader is None or djangos is None or compiled_loader is djangos:
-        return
-    try:
-        ours, theirs = (loader(oid, cursor).load(_PROBE) for loader in (compiled_loader, djangos))
-    except (Error, ValueError, NotImplementedError):
-        return  # e.g. a DateStyle other than ISO, which neither reads: Django's stays
-    if ours == theirs and ours.tzinfo is theirs.tzinfo:
-        cursor.adapters.register_loader(oid, compiled_loader)
-
-
-_PROBE = b"2001-02-03 04:05:06.789+00"
-
-
-# --- SQLite's declared types -----------------------------------------------------------
-
-
-def _sqlite_select_list(sql: str, compiler: Any, value_converters: dict[int, Any]) -> str:
-    """The SELECT with its columns written for SQLite's driver to read cheaply.
-
-    On every execute the driver names each result column (``cursor.description``) and,
-    as Django opens connections with ``PARSE_DECLTYPES``, looks up a converter for each
-    column's declared type: ~4 µs for a token row and its user. So each plain column gets
-    a short alias (``AS _c3``: a shorter name to build), and where reading it raw changes
-    nothing it is written ``+"table"."column"``: unary ``+`` is a no-op in SQLite ("it
-    always returns a result with the same value as the operand") but makes the column an
-    expression, which has no declared type. That is where the type has no converter, or
-    has Django's datetime one and the value goes through ``fastrows``' datetime converter,
-    which reads the raw text as that converter would. Booleans, dates and any converter a
-    project registered itself keep theirs. SQL not laid out as Django 5.2's compiler lays
-    it out is returned unchanged.
-    """
-    import sqlite3
-
-    from django.db.backends.sqlite3 import base  # noqa: F401  (registers Django's converters)
-
-    connection = compiler.connection
-    django_datetime = sqlite3.converters.get("DATETIME")
-    columns, written = [], []
-    for position, (expression, (column_sql, column_params), alias) in enumerate(compiler.select):
-        if alias:
-            column_sql = f"{column_sql} AS {connection.ops.quote_name(alias)}"
-        columns.append(column_sql)
-        target = getattr(expression, "target", None)
-        db_type = target.db_type(connection) if isinstance(expression, Col) and target else None
-        if alias or column_params or db_type is None:
-            written.append(column_sql)
-            continue
-        # The driver's reading of a declared type: up to the first space or parenthesis.
-        converter = sqlite3.converters.get(re.split(r"[ (]", db_type, maxsplit=1)[0].upper())
-        raw_is_same = converter is None or (
-            converter is django_datetime and reads_raw_sqlite_text(value_converters.get(position))
-        )
-        written.append(f"{'+' if raw_is_same else ''}{column_sql} AS _c{position}")
-    # Only Django's own column SQL is rearranged: no value is ever put into the SQL.
-    prefix = f"SELECT {', '.join(columns)} FROM "  # noqa: S608
-    if not sql.startswith(prefix):
-        return sql
-    return f"SELECT {', '.join(written)} FROM {sql[len(prefix) :]}"  # noqa: S608
 
 
 # --- the compiled lookup ----------------------------------------------------------------
@@ -287,7 +102,7 @@ class _Compiled:
         self.params = {f"p{i}": value for i, value in enumerate(params)}
         connection = compiler.connection
         self.connection = connection
-        self.cursor: Any = None  # PostgreSQL: see _kept_cursor()
+        self.cursor: Any = None  # PostgreSQL: see driver.fetchone()
         klass_info = compiler.klass_info
         select = compiler.select
         if klass_info is None:
@@ -315,12 +130,12 @@ class _Compiled:
                 faster = [faster_converter(c, expression, connection) for c in convs]
                 self.converters.append((position, faster, expression))
         if connection.vendor == "sqlite":
-            sql = _sqlite_select_list(sql, compiler, dict(self.value_converters))
+            sql = sqlite_select_list(sql, compiler, dict(self.value_converters))
         # Named placeholders: Django's SQLite wrapper then maps them with one `%` format
         # instead of a regex pass over the SQL on every execute; PostgreSQL drivers take
         # them as they are.
-        self.sql = _named_placeholders(sql)
-        self.native_sql = _native_sql(self.sql, connection)
+        self.sql = named_placeholders(sql)
+        self.native_sql = native_sql(self.sql, connection)
         self.models = tuple(self.root.models())
         chains = {position: (convs, expression) for position, convs, expression in self.converters}
         self.builder: Builder | None = compile_builder(
@@ -416,6 +231,9 @@ class CompiledLookup:
     turns a runtime value into the database parameter (the field's own preparation).
     """
 
+    #: The fast lookup (:class:`authgate._speed.lookups.RowLookup`'s flag).
+    fast = True
+
     def __init__(
         self,
         build: Callable[[Any], QuerySet[Any]],
@@ -429,7 +247,7 @@ class CompiledLookup:
         self.prepare = prepare
         self.model = model
         self._local = threading.local()
-        _registry.append(self)
+        _registry.add(self)
 
     def _compiled(self, alias: str) -> _Compiled:
         cache: dict[str, _Compiled] | None = getattr(self._local, "by_alias", None)
@@ -462,8 +280,8 @@ class CompiledLookup:
         for slot in compiled.slots:
             params[slot] = prepared
         row: Row | None
-        if compiled.native_sql is not None and _unobserved(connection):
-            row = _fetchone(compiled, connection, compiled.native_sql, params)
+        if compiled.native_sql is not None and unobserved(connection):
+            row = fetchone(compiled, connection, compiled.native_sql, params)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(compiled.sql, params)
@@ -486,19 +304,6 @@ def _reset_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     # Converters read USE_TZ and the connection's time zone when compiling.
     if setting in {"USE_TZ", "TIME_ZONE", "DATABASES"}:
         _reset_all()
-
-
-_PLACEHOLDER = re.compile(r"%[%s]")
-
-
-def _named_placeholders(sql: str) -> str:
-    """``%s`` → ``%(p0)s``, ``%(p1)s``, …; a literal ``%%`` stays as it is."""
-    counter = iter(range(sql.count("%s") + 1))
-
-    def name(match: re.Match[str]) -> str:
-        return "%%" if match[0] == "%%" else f"%(p{next(counter)})s"
-
-    return _PLACEHOLDER.sub(name, sql)
 
 
 def field_preparer(model: type[Model], field_name: str) -> Callable[[Any, Any], Any]:

@@ -1,10 +1,5 @@
 """Rows into model instances, as the ORM makes them, with fewer calls (for :mod:`fastquery`).
 
-* **Converting.** The converters Django would apply; SQLite's datetime and boolean
-  converters and ``JSONField``'s (without a custom decoder) are replaced by one-argument
-  equivalents (``USE_TZ`` and the connection's zone are read when compiling; a change
-  recompiles), which are not called at all for a NULL: each of them returns ``None``
-  unchanged, as Django's do.
 * **Building.** On Django 5.2, ``Model.from_db`` runs ``__init__``, which for a full row
   only sends ``pre_init``/``post_init`` and sets each attribute. When the model does not
   override ``from_db``, ``__init__``, ``__new__`` or ``__setattr__``, no field has a custom
@@ -14,50 +9,39 @@
   Django's own ``RelatedPopulator`` setters.
 * **In one function.** When every model in the row is plain, :func:`compile_builder`
   writes one Python function for the lookup — the row unpacked into locals, each converter
-  called inline, each attribute stored by name, the related-object caches filled — the
-  way :mod:`dataclasses` writes ``__init__``. Walking lists of converters and attribute
-  names per row cost more than the work itself (~4 µs of a ~35 µs lookup).
+  (:mod:`authgate._speed.converters`) called inline, each attribute stored by name, the
+  related-object caches filled — the way :mod:`dataclasses` writes ``__init__``. Walking
+  lists of converters and attribute names per row cost more than the work itself (~4 µs of
+  a ~35 µs lookup).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import keyword
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import django
-from django.conf import settings as django_settings
-from django.db.models import JSONField, Model
+from django.db.models import Model
 from django.db.models.base import ModelState
-from django.db.models.expressions import Col
 from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import ModelSignal, post_init, pre_init
 from django.dispatch.dispatcher import NO_RECEIVERS
-from django.utils.dateparse import parse_datetime
+
+from authgate._speed.converters import Converter, ValueConverter
 
 __all__ = [
     "Builder",
-    "Converter",
     "Node",
     "Row",
-    "ValueConverter",
     "compile_builder",
-    "faster_converter",
     "init_quiet",
-    "reads_raw_sqlite_text",
     "related_node",
-    "settles",
-    "value_converter",
 ]
 
-Converter = Callable[[Any, Any, Any], Any]
-#: A converter of the value alone, for a value that is not ``None`` (NULL stays ``None``).
-ValueConverter = Callable[[Any], Any]
 Row = Sequence[Any]
 #: ``builder(alias, row)``: the converted row's root instance, related instances attached.
 Builder = Callable[[str, Row], Model]
@@ -291,113 +275,3 @@ def _set_cached(name: str, setter: Any, instance: str, value: str) -> str:
     ):
         return f"s{instance[1:]}.fields_cache[{owner.cache_name!r}] = {value}"
     return f"{name}({instance}, {value})"
-
-
-# --- converting values ------------------------------------------------------------------
-
-
-def _sqlite_datetime(tz: Any) -> ValueConverter:
-    """SQLite's ``convert_datetimefield_value`` with ``USE_TZ`` and the zone read once (for a
-    value that is not ``None``: Django's returns ``None`` unchanged).
-
-    It also takes the column's raw value (see :func:`reads_raw_sqlite_text`) and reads it as
-    the driver's ``datetime`` converter would: the value's text through ``parse_datetime``,
-    unparsable text becoming ``None``.
-    """
-    fromisoformat = datetime.fromisoformat
-    combine = datetime.combine
-
-    def convert(value: Any) -> Any:
-        if type(value) is not datetime:
-            if not isinstance(value, datetime):
-                if type(value) is not str:  # SQLite's converter reads any value as text
-                    value = value.decode() if isinstance(value, bytes) else str(value)
-                try:
-                    value = fromisoformat(value)
-                except ValueError:
-                    value = parse_datetime(value)
-                    if value is None:
-                        return None
-            if tz is not None and value.utcoffset() is None:
-                value = combine(value, value.time(), tz)
-        elif tz is not None and (value.tzinfo is None or value.utcoffset() is None):
-            # make_aware's value.replace(tzinfo=tz), in a quarter of the time on CPython
-            # 3.11 (same fields, fold and zone; a plain datetime, as replace returns).
-            value = combine(value, value.time(), tz)
-        return value
-
-    return convert
-
-
-_SQLITE_DATETIME_CODE = _sqlite_datetime(None).__code__
-
-
-def reads_raw_sqlite_text(convert: Any) -> bool:
-    """Whether ``convert`` is this module's SQLite datetime converter, which reads a raw
-    column value exactly as the driver's registered ``datetime`` converter and Django's
-    ``convert_datetimefield_value`` together would."""
-    return getattr(convert, "__code__", None) is _SQLITE_DATETIME_CODE
-
-
-def settles(convert: Any) -> bool:
-    """Whether ``convert`` gives an immutable value, and that same value when applied to
-    it again: a kept row may be converted by it once (SQLite's datetimes and booleans)."""
-    return convert is _sqlite_boolean or reads_raw_sqlite_text(convert)
-
-
-def _sqlite_boolean(value: Any) -> Any:
-    """SQLite's ``convert_booleanfield_value`` (``None`` is neither 1 nor 0: unchanged)."""
-    return bool(value) if value in (1, 0) else value
-
-
-_EMPTY_JSON: dict[str, Callable[[], Any]] = {"{}": dict, "[]": list}
-
-
-def _json(value: Any) -> Any:
-    """``JSONField.from_db_value`` without a custom decoder, for a plain column (for a value
-    that is not ``None``: Django's returns ``None`` unchanged)."""
-    empty = _EMPTY_JSON.get(value) if isinstance(value, str) else None
-    if empty is not None:
-        return empty()  # a new object each time: callers may mutate it
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        return value
-
-
-def value_converter(
-    converter: Converter, expression: Any, connection: Any
-) -> ValueConverter | None:
-    """A one-argument equivalent of ``converter`` for values that are not ``None`` — for
-    converters known to return ``None`` unchanged — else ``None`` (keep Django's)."""
-    func = getattr(converter, "__func__", None)
-    owner = getattr(converter, "__self__", None)
-    if connection.vendor == "sqlite" and owner is connection.ops:
-        from django.db.backends.sqlite3.operations import DatabaseOperations
-
-        if func is DatabaseOperations.convert_datetimefield_value:
-            return _sqlite_datetime(connection.timezone if django_settings.USE_TZ else None)
-        if func is DatabaseOperations.convert_booleanfield_value:
-            return _sqlite_boolean
-    target = getattr(expression, "target", None)
-    if (
-        func is JSONField.from_db_value
-        and owner is target
-        and isinstance(target, JSONField)
-        and target.decoder is None
-        and type(expression) is Col
-    ):
-        return _json
-    return None
-
-
-def faster_converter(converter: Converter, expression: Any, connection: Any) -> Converter:
-    """An equivalent of ``converter`` with fewer calls, or ``converter`` itself."""
-    convert = value_converter(converter, expression, connection)
-    if convert is None:
-        return converter
-
-    def converted(value: Any, expression: Any, connection: Any) -> Any:
-        return None if value is None else convert(value)
-
-    return converted

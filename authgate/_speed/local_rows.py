@@ -17,6 +17,12 @@ subscription socket and building the instances from the kept row. What makes tha
 * A row is kept at most ``TOKEN_CACHE_TIMEOUT`` seconds, like the Redis entry, and only
   if its values are immutable (each hit builds new instances from it).
 
+This is one of the fast paths: it reaches into Django's ``RedisCache`` for its redis-py
+client (``_cache.get_client``), and keeps rows as the driver returned them (what
+:func:`authgate._speed.lookups.row_lookup`'s ``fetch`` gives), built on every hit. With the
+fast paths off (:mod:`authgate._speed.guard`) no rows are kept: lookups take the plain path
+behind it, Django's cache API (``TOKEN_CACHE_TIMEOUT``) and the database.
+
 The guarantee is Redis's delivery: a worker drops a revoked token's row as soon as the
 publication reaches its socket, which on a local network is within the revoking call's
 own round trip to Redis.
@@ -35,7 +41,8 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from authgate._speed.fastquery import Fetched
+from authgate._speed.guard import fast_paths
+from authgate._speed.lookups import KeptRow
 from authgate.conf import chain_settings, on_reload
 from authgate.schemes.tokens.settings import token_settings
 
@@ -74,7 +81,8 @@ def publish_invalidation(digests: list[str]) -> None:
 
     Returns once this process's own subscription has applied the message too: Redis may
     answer the publisher before it writes to the subscribers, and a request handled here
-    right after a revocation must not find the row.
+    right after a revocation must not find the row. Published whenever the setting is on,
+    even by a process that keeps no rows itself (its fast paths off): others may.
     """
     if not digests or not token_settings().local_cache_size:
         return
@@ -99,7 +107,7 @@ class LocalRows:
         self.size = size
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._rows: dict[str, tuple[float, Fetched]] = {}
+        self._rows: dict[str, tuple[float, KeptRow]] = {}
         #: Digest -> until when it must not be kept again (monotonic seconds).
         self._dropped: dict[str, float] = {}
         #: After more drops than can be remembered: keep nothing until then.
@@ -263,7 +271,7 @@ class LocalRows:
 
     # --- the rows ---------------------------------------------------------------------
 
-    def get(self, digest: str) -> Fetched | None:
+    def get(self, digest: str) -> KeptRow | None:
         """The kept row for ``digest`` (call :meth:`sync` first), if still fresh."""
         entry = self._rows.get(digest)
         if entry is None:
@@ -273,7 +281,7 @@ class LocalRows:
             return None
         return entry[1]
 
-    def put(self, digest: str, fetched: Fetched, generation: int) -> None:
+    def put(self, digest: str, fetched: KeptRow, generation: int) -> None:
         """Keep ``fetched`` unless anything was dropped since ``generation`` was read."""
         if not fetched.immutable():
             return
@@ -312,21 +320,31 @@ class LocalRows:
 
 
 _instance: LocalRows | None = None
+#: The setting is on but this process keeps no rows: the fast paths are off (decided once
+#: per settings generation, like the stores).
+_plain = False
 _instance_lock = threading.Lock()
 
 
 def local_rows() -> LocalRows | None:
-    """This process's :class:`LocalRows`, or ``None`` when the setting is off."""
+    """This process's :class:`LocalRows`, or ``None`` when the setting is off — or when the
+    fast paths are (:func:`authgate._speed.guard.fast_paths`): the plain paths keep no rows,
+    the Django cache (``TOKEN_CACHE_TIMEOUT``) answers instead."""
     tokens = token_settings()
     size = tokens.local_cache_size
     if not size or not tokens.cache_timeout:
         return None
-    global _instance
+    global _instance, _plain
     instance = _instance
     if instance is None:
+        if _plain:
+            return None
         with _instance_lock:
-            if _instance is None:
-                _instance = LocalRows(chain_settings().cache, size, tokens.cache_timeout)
+            if _instance is None and not _plain:
+                if fast_paths():
+                    _instance = LocalRows(chain_settings().cache, size, tokens.cache_timeout)
+                else:
+                    _plain = True
             instance = _instance
     return instance
 
@@ -340,9 +358,9 @@ def _close_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 
 @on_reload
 def _close() -> None:
-    global _instance
+    global _instance, _plain
     with _instance_lock:
-        instance, _instance = _instance, None
+        instance, _instance, _plain = _instance, None, False
     if instance is not None:
         instance.close()
 

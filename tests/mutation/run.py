@@ -69,7 +69,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "scoped_v1": ("tests/core/test_scoped_v1.py", _KAT),
     "links_v1": ("tests/core/test_links_v1.py", _KAT),
     "redaction": ("tests/core/test_redaction.py",),
-    "slots": ("tests/core/test_links_v1.py",),
+    "slots": ("tests/core/test_slots.py", "tests/core/test_links_v1.py"),
     "durations": ("tests/core/test_durations.py",),
     "uri": ("tests/core/test_uri.py",),
     "sesame_v2": ("tests/core/test_sesame_v2.py",),

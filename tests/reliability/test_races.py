@@ -25,8 +25,8 @@ from django.test import Client
 from authgate.models import APIToken
 from authgate.schemes.links import service as links
 from authgate.schemes.scoped import service as scoped
-from authgate.schemes.tokens import backend as token_backend
 from authgate.schemes.tokens import service as tokens
+from authgate.schemes.tokens.store import token_store
 from tests.reliability.conftest import authgate_settings, count, run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -194,7 +194,8 @@ def test_a_lookup_racing_revoke_cannot_recache_the_live_row(make_user):
         row, plaintext = tokens.issue(user)
         headers = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"}
         read_done, revoked = threading.Event(), threading.Event()
-        real_cache = token_backend._cache
+        store = token_store()  # this settings generation's: the reader thread uses it too
+        real_cache = store.remember
 
         def slow_cache(token: Any, **kwargs: Any) -> None:
             if threading.current_thread().name == "stale-reader":
@@ -202,7 +203,7 @@ def test_a_lookup_racing_revoke_cannot_recache_the_live_row(make_user):
                 revoked.wait(timeout=10)
             real_cache(token, **kwargs)
 
-        token_backend._cache = slow_cache
+        store.remember = slow_cache
         try:
             result: list[int] = []
 
@@ -221,7 +222,7 @@ def test_a_lookup_racing_revoke_cannot_recache_the_live_row(make_user):
             revoked.set()
             thread.join(timeout=10)
         finally:
-            token_backend._cache = real_cache
+            del store.remember  # the method again
         count("races tried")
         # The in-flight request may have succeeded (it started before the revocation); no
         # request after revoke() returned may.

@@ -11,7 +11,8 @@ from authgate._speed.fastquery import CompiledLookup, field_preparer
 from authgate.models import UserAuthState
 from authgate.state import bump_generation
 
-pytestmark = pytest.mark.django_db
+# The compiled lookup itself: tests/speed/test_paths_agree.py holds the plain path to it.
+pytestmark = [pytest.mark.django_db, pytest.mark.fast_paths_only]
 
 
 @pytest.fixture
@@ -91,9 +92,11 @@ def test_samples_must_differ():
 
 
 def _token_lookup():
-    from authgate.schemes.tokens.backend import _compiled_lookup
+    from authgate.schemes.tokens.store import token_store
 
-    return _compiled_lookup()
+    lookup = token_store().rows
+    assert isinstance(lookup, CompiledLookup)  # the fast paths are on, and this Django fits
+    return lookup
 
 
 def _issue_rich_token(user):
@@ -179,8 +182,8 @@ def test_direct_path_when_nothing_observes(make_user, monkeypatch):
 
     token, _plaintext = issue(make_user("alice", "pw"))
     direct = []
-    real = fastquery._fetchone
-    monkeypatch.setattr(fastquery, "_fetchone", lambda *args: direct.append(args) or real(*args))
+    real = fastquery.fetchone
+    monkeypatch.setattr(fastquery, "fetchone", lambda *args: direct.append(args) or real(*args))
     assert _token_lookup().get(token.digest).pk == token.pk
     assert len(direct) == 1
 
@@ -254,8 +257,8 @@ def test_the_direct_path_refuses_an_event_loop_as_djangos_cursor_does(make_user,
 
     token, _plaintext = issue(make_user("alice", "pw"))
     direct = []
-    real = fastquery._fetchone
-    monkeypatch.setattr(fastquery, "_fetchone", lambda *args: direct.append(args) or real(*args))
+    real = fastquery.fetchone
+    monkeypatch.setattr(fastquery, "fetchone", lambda *args: direct.append(args) or real(*args))
 
     async def in_the_loop():
         # The loop's own connection, connected while allowed: the check must still run.
@@ -367,7 +370,7 @@ def test_sqlite_datetimes_are_made_aware_as_django_makes_them():
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from authgate._speed.fastrows import _sqlite_datetime
+    from authgate._speed.converters import _sqlite_datetime
 
     zone = ZoneInfo("Europe/Paris")
     convert = _sqlite_datetime(zone)
@@ -456,7 +459,7 @@ def test_a_raw_sqlite_datetime_reads_as_the_drivers_converter_and_djangos_do(val
     from django.db.backends.sqlite3.base import Database  # registers Django's converters
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
-    from authgate._speed.fastrows import _sqlite_datetime
+    from authgate._speed.converters import _sqlite_datetime
 
     zone = ZoneInfo("Europe/Paris")
     ops = DatabaseOperations(SimpleNamespace(timezone=zone))
@@ -544,7 +547,7 @@ def test_postgres_a_datestyle_the_probe_cannot_read_keeps_djangos_loader():
     from psycopg import adapters
     from psycopg.pq import Format
 
-    from authgate._speed.fastquery import _fast_timestamps
+    from authgate._speed.driver import _fast_timestamps
 
     oid = adapters.types["timestamptz"].oid
     with connection.cursor() as cursor:

@@ -21,10 +21,15 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from authgate._speed import local_rows
-from authgate.schemes.tokens import backend as token_backend
 from authgate.schemes.tokens import service as tokens
+from authgate.schemes.tokens.store import token_store
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# Kept rows are a fast path: with the fast paths off none are kept (the last test here).
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.fast_paths_only,
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = {"TOKEN_CACHE_TIMEOUT": 60, "TOKEN_LOCAL_CACHE_SIZE": 100}
@@ -72,8 +77,8 @@ def test_a_kept_row_answers_with_no_query_and_no_redis_command(
     with django_assert_num_queries(0):
         assert whoami(plaintext) == 200
     assert seen == []
-    first = token_backend.lookup(token.digest)
-    second = token_backend.lookup(token.digest)
+    first = token_store().lookup(token.digest)
+    second = token_store().lookup(token.digest)
     assert first.pk == second.pk == token.pk
     assert first is not second and first.user is not second.user  # new instances each hit
 
@@ -97,11 +102,11 @@ def test_a_privilege_change_is_seen_by_the_next_lookup(local, make_user):
     user = make_user("alice", "pw", is_staff=True)
     token, plaintext = tokens.issue(user)
     use_until_kept(local, token, plaintext)
-    assert token_backend.lookup(token.digest).user.is_staff
+    assert token_store().lookup(token.digest).user.is_staff
     user.is_staff = False
     user.save()
     assert local.get(token.digest) is None
-    assert not token_backend.lookup(token.digest).user.is_staff
+    assert not token_store().lookup(token.digest).user.is_staff
 
 
 REVOKE_IN_ANOTHER_PROCESS = """
@@ -189,14 +194,14 @@ def test_messages_arriving_together_are_all_applied(local, make_user):
 def test_a_row_read_before_a_drop_is_never_kept_after_it(local, make_user):
     token, _plaintext = tokens.issue(make_user("alice", "pw"))
     generation = local.sync()
-    fetched = token_backend._compiled_lookup().fetch(token.digest)  # read...
+    fetched = token_store().rows.fetch(token.digest)  # read...
     local_rows.publish_invalidation([token.digest])  # ...a change is published...
     local.sync()  # ...and applied by another request
     local.put(token.digest, fetched, generation)  # the stale read arrives last
     assert local.get(token.digest) is None
     # Nor is the dropped token kept by a later read, until the cache timeout has passed.
     later = local.sync()
-    local.put(token.digest, token_backend._compiled_lookup().fetch(token.digest), later)
+    local.put(token.digest, token_store().rows.fetch(token.digest), later)
     assert local.get(token.digest) is None
 
 
@@ -247,13 +252,37 @@ def test_a_stuck_subscription_does_not_hold_requests(local, make_user):
 
 def test_unusable_rows_are_not_kept(local, make_user):
     token, _plaintext = tokens.issue(make_user("alice", "pw"), max_uses=3)
-    assert token_backend.lookup(token.digest).pk == token.pk
+    assert token_store().lookup(token.digest).pk == token.pk
     assert local.get(token.digest) is None  # a use count is always read from the database
-    fetched = token_backend._compiled_lookup().fetch(token.digest)
+    fetched = token_store().rows.fetch(token.digest)
     assert fetched.immutable()
-    assert not fetched._replace(row=(*fetched.row[:-1], [1])).immutable()
+    if token_store().rows.fast:  # a raw row: a mutable value would be shared by every hit
+        assert not fetched._replace(row=(*fetched.row[:-1], [1])).immutable()
 
 
 def test_off_without_the_setting():
     with override_settings(AUTHGATE={**django_settings.AUTHGATE, "TOKEN_CACHE_TIMEOUT": 60}):
         assert local_rows.local_rows() is None
+
+
+def test_the_plain_paths_keep_no_rows_and_still_publish(make_user, django_assert_num_queries):
+    """With the fast paths off the Redis cache answers (no query on a hit), and changes are
+    still published: other processes (mid-upgrade, say) may keep rows."""
+    with override_settings(AUTHGATE={**django_settings.AUTHGATE, **LOCAL, "FAST_PATHS": False}):
+        assert local_rows.local_rows() is None
+        assert local_rows.local_rows() is None  # decided once, not per request
+        token, plaintext = tokens.issue(make_user("alice", "pw"))
+        assert whoami(plaintext) == 200  # reads the row, writes last_used, caches the row
+        with django_assert_num_queries(0):
+            assert whoami(plaintext) == 200  # a Redis cache hit
+        listener = caches["default"]._cache.get_client(write=False).pubsub()
+        try:
+            listener.subscribe(local_rows.channel("default"))
+            assert listener.get_message(timeout=5)["type"] == "subscribe"
+            tokens.revoke(token)
+            message = listener.get_message(timeout=5)
+        finally:
+            listener.close()
+        assert message is not None and token.digest in message["data"].decode().split()
+        assert whoami(plaintext) == 401
+    assert local_rows.local_rows() is None  # the setting is off again: no rows either way

@@ -6,7 +6,7 @@ import pytest
 from django.http import HttpRequest, QueryDict
 from django.test import AsyncRequestFactory, RequestFactory
 
-from authgate.backend import query_values
+from authgate._speed.query import query_values
 from authgate.chain import authenticate
 from authgate.errors import AuthenticationFailed
 from authgate.schemes.scoped.backend import ScopedTokenBackend
@@ -15,6 +15,7 @@ rf = RequestFactory()
 arf = AsyncRequestFactory()
 
 
+@pytest.mark.fast_paths_only
 @pytest.mark.parametrize("factory", [rf, arf], ids=["wsgi", "asgi"])
 def test_no_query_string_answers_without_building_get(factory):
     request = factory.get("/api/notes/")
@@ -56,6 +57,7 @@ def test_a_plain_http_request_uses_its_get():
     assert query_values(HttpRequest(), "TOKEN") == []
 
 
+@pytest.mark.fast_paths_only
 @pytest.mark.django_db
 def test_scoped_header_without_a_query_string_leaves_get_unbuilt(user):
     from authgate.schemes.scoped import service as scoped
@@ -94,6 +96,7 @@ def test_any_query_string_answers_as_querydict(query, name):
         assert query_values(request, name) == QueryDict(query).getlist(name)
 
 
+@pytest.mark.fast_paths_only
 def test_a_plain_query_string_is_scanned_without_building_get():
     request = rf.get("/api/notes/?page=2&TOKEN=abc.def_-~&TOKEN&flag=")
     assert query_values(request, "TOKEN") == ["abc.def_-~", ""]

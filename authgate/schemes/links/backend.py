@@ -26,13 +26,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from authgate.backend import (
-    Backend,
-    Credentials,
-    get_authorization,
-    openapi_query_scheme,
-    query_values,
-)
+from authgate._speed.query import query_values
+from authgate.backend import Backend, Credentials, get_authorization, openapi_query_scheme
 from authgate.errors import EXPIRED_TOKEN, INVALID_REQUEST, INVALID_TOKEN, AuthenticationFailed
 from authgate.identity import Identity
 from authgate.schemes.links import service as links

@@ -29,13 +29,13 @@ from typing import Any, ClassVar
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from authgate._speed.query import query_values
 from authgate.backend import (
     AuthorizationHeaderBackend,
     Credentials,
     get_authorization,
     openapi_header_scheme,
     openapi_query_scheme,
-    query_values,
 )
 from authgate.conf import chain_settings, on_reload
 from authgate.core import headers

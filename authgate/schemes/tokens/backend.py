@@ -6,7 +6,8 @@ The request path, in order, and what it costs:
 1. the header keyword (``TOKEN_KEYWORDS``, case-insensitive) says the token is ours;
 2. :func:`authgate.core.opaque.is_valid` checks the prefix, length, alphabet and CRC32
    checksum — garbage and typos are refused here with **no database query**;
-3. :func:`lookup` runs **one** indexed query: the row by digest, joined with its user;
+3. :meth:`~authgate.schemes.tokens.store.TokenStore.lookup` runs **one** indexed query: the
+   row by digest, joined with its user (or answers from a cache, with none);
 4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
    CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
    (a conditional UPDATE, so a one-time token works exactly once across workers);
@@ -15,20 +16,15 @@ The request path, in order, and what it costs:
    (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
    per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
 
-The token's djblets policy and scopes compile (cached) into one ``Policy`` that the chain
-enforces on every request.
+The token's djblets policy and scopes compile (cached:
+:mod:`~authgate.schemes.tokens.restrictions`) into one ``Policy`` that the chain enforces
+on every request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import functools
 import hmac
-import ipaddress
 import logging
-import threading
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +36,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from authgate import audit
-from authgate._speed.fastquery import CompiledLookup, field_preparer
-from authgate._speed.local_rows import local_rows
 from authgate.audit import TokenEvent
 from authgate.backend import (
     AuthorizationHeaderBackend,
@@ -53,9 +47,8 @@ from authgate.backend import (
     openapi_scheme_name,
 )
 from authgate.clientip import client_ip
-from authgate.conf import chain_settings, on_reload
+from authgate.conf import chain_settings
 from authgate.core import opaque
-from authgate.core.policy import Policy, compile_djblets
 from authgate.errors import (
     EXPIRED_TOKEN,
     INVALID_TOKEN,
@@ -68,8 +61,10 @@ from authgate.errors import (
 from authgate.identity import Identity
 from authgate.schemes.tokens import binding, legacy, usage
 from authgate.schemes.tokens.models import APIToken
-from authgate.schemes.tokens.service import CREDENTIAL_KIND, INVALIDATED, cache_key
+from authgate.schemes.tokens.restrictions import ip_allowed, restrictions_for
+from authgate.schemes.tokens.service import CREDENTIAL_KIND
 from authgate.schemes.tokens.settings import TokenSettings, token_settings
+from authgate.schemes.tokens.store import token_store
 from authgate.signals import token_expired_use
 
 __all__ = [
@@ -78,7 +73,6 @@ __all__ = [
     "SESSION_KIND",
     "TokenBackend",
     "check_token",
-    "lookup",
     "restrictions_for",
     "restore_from_session",
 ]
@@ -95,132 +89,6 @@ SESSION_KIND = "api_token"
 
 def _format_date(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
-
-
-# --- the one query ----------------------------------------------------------------------
-
-
-@functools.cache
-def _compiled_lookup() -> CompiledLookup:
-    # ``digest`` is unique: no ORDER BY (PostgreSQL would plan and run a sort of one row).
-    return CompiledLookup(
-        lambda value: APIToken.objects.select_related("user").filter(digest=value).order_by(),
-        samples=("0" * 64, "1" * 64),
-        prepare=field_preparer(APIToken, "digest"),
-        model=APIToken,
-    )
-
-
-def lookup(token_digest: str) -> APIToken | None:
-    """The token row with this digest, its user loaded: one indexed query (or a cache hit).
-
-    The SQL is built once per database alias and thread (:mod:`authgate._speed.fastquery`). With
-    ``TOKEN_CACHE_TIMEOUT`` rows of unlimited tokens are cached; revoking, rotating and
-    saving the user drop them. A cache error falls back to the database, the source of truth.
-    With ``TOKEN_LOCAL_CACHE_SIZE`` too, rows are first kept in the process
-    (:mod:`authgate._speed.local_rows`), whenever its invalidation channel is confirmed.
-    """
-    timeout = token_settings().cache_timeout
-    local = local_rows()
-    if local is not None:
-        generation = local.sync()
-        if generation is not None:  # the process's copies are trustworthy right now
-            kept = local.get(token_digest)
-            if kept is not None:
-                return kept.build()
-            fetched = _compiled_lookup().fetch(token_digest)
-            if fetched is None:
-                return None
-            token = fetched.build()
-            if token.max_uses is None:  # a use count must be read from the database
-                local.put(token_digest, fetched, generation)
-            return token
-    cached = None
-    if timeout:
-        try:
-            cached = caches[chain_settings().cache].get(cache_key(token_digest))
-        except Exception:  # the cache client's errors vary; the database still answers
-            cached = None
-        if cached is not None and cached != INVALIDATED:
-            return cached  # type: ignore[no-any-return]
-    token = _compiled_lookup().get(token_digest)
-    if timeout and token is not None and token.max_uses is None and cached is None:
-        _cache(token)
-    return token  # type: ignore[no-any-return]
-
-
-def _cache(token: APIToken, *, refresh: bool = False) -> None:
-    """Cache a row read from the database: only into an empty slot (``add``), so a row read
-    before a revocation can never replace :data:`~authgate.schemes.tokens.service.INVALIDATED`."""
-    # Caching is an optimisation only: a failing cache must not fail the request.
-    with contextlib.suppress(Exception):
-        cache = caches[chain_settings().cache]
-        key = cache_key(token.digest)
-        timeout = token_settings().cache_timeout
-        if refresh and cache.get(key) != INVALIDATED:
-            cache.set(key, token, timeout)
-        else:
-            cache.add(key, token, timeout)
-
-
-# --- restrictions -----------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1024)
-def _scope_policy(scopes: tuple[str, ...]) -> Policy:
-    return Policy.from_scopes(scopes)
-
-
-def _compile_restrictions(policy_data: Any, scopes: Any) -> Policy | None:
-    policy = compile_djblets(policy_data or None)
-    if scopes is not None:
-        policy = policy & _scope_policy(tuple(scopes))
-    return None if policy.is_unrestricted else policy
-
-
-#: Compiled restrictions per token id: ``(policy, scopes, compiled)``, the first two as
-#: compiled. An entry is used only while the row still holds equal values, so an edit in
-#: the admin takes effect on the next request; JSON values compare exactly here (a valid
-#: policy and scope list hold only strings, lists and objects). Bounded: oldest out first.
-_restrictions: dict[Any, tuple[Any, Any, Policy | None]] = {}
-_RESTRICTIONS_MAX = 4096
-_restrictions_lock = threading.Lock()
-
-
-def restrictions_for(token: APIToken) -> Policy | None:
-    """The token's policy and scopes as one compiled ``Policy`` (``None``: full rights).
-
-    Compiled once per token and content of its policy and scopes (a bounded cache): the
-    per-request cost is two comparisons, not a canonical JSON dump and an intersection.
-    """
-    policy_data, scopes = token.policy, token.scopes
-    if not policy_data and scopes is None:
-        return None
-    entry = _restrictions.get(token.pk)
-    if entry is not None and entry[0] == policy_data and entry[1] == scopes:
-        return entry[2]
-    compiled = _compile_restrictions(policy_data, scopes)
-    with _restrictions_lock:
-        while len(_restrictions) >= _RESTRICTIONS_MAX:
-            del _restrictions[next(iter(_restrictions))]
-        _restrictions[token.pk] = (copy.deepcopy(policy_data), copy.deepcopy(scopes), compiled)
-    return compiled
-
-
-@functools.lru_cache(maxsize=1024)
-def _networks(allowed: tuple[str, ...]) -> tuple[Any, ...]:
-    return tuple(ipaddress.ip_network(value, strict=False) for value in allowed)
-
-
-def _ip_allowed(allowed: Iterable[str], ip: str) -> bool:
-    if not ip:
-        return False  # an allowlist cannot be satisfied by an unknown address: fail closed
-    address = ipaddress.ip_address(ip)
-    return any(address in network for network in _networks(tuple(allowed)))
-
-
-on_reload(_compiled_lookup.cache_clear)
-on_reload(_restrictions.clear)
 
 
 # --- checks -----------------------------------------------------------------------------
@@ -287,7 +155,7 @@ def check_token(
         raise AuthenticationFailed(
             INVALID_TOKEN, _("This API token has been used the maximum number of times.")
         )
-    if token.allowed_ips and not _ip_allowed(
+    if token.allowed_ips and not ip_allowed(
         token.allowed_ips, client_ip(request) if request is not None else ""
     ):
         _note_failure(token, TokenEvent.Kind.FAILED, request, reason="ip_not_allowed")
@@ -334,12 +202,7 @@ def _touch(token: APIToken, request: HttpRequest, now: datetime) -> None:
             previous_ip=token.last_used_ip,
         )
     token.last_used, token.last_used_ip = now, ip
-    local = local_rows()
-    if local is not None:  # this process's copy is stale now: the next use reads the row
-        local.drop(token.digest)
-    if token_settings().cache_timeout and token.max_uses is None:
-        # So cache hits do not retry the UPDATE until the interval passes.
-        _cache(token, refresh=True)
+    token_store().written(token)
 
 
 def _identity(token: APIToken) -> Identity:
@@ -437,7 +300,7 @@ class TokenBackend(AuthorizationHeaderBackend):
         config = token_settings()
         if opaque.is_valid(presented, prefixes=(config.prefix,)):
             token_digest = opaque.digest(presented)
-            token = lookup(token_digest)
+            token = token_store().lookup(token_digest)
             if (
                 token is None
                 or token.token_format != APIToken.Format.OPAQUE
@@ -478,7 +341,7 @@ class TokenBackend(AuthorizationHeaderBackend):
         """The imported row of a DRF, knox or api-key credential (:mod:`.legacy`): one
         indexed query, as for an ``agt_`` token (two on a first use that imports)."""
         for candidate in legacy.recognise(presented, keyword, config):
-            token = lookup(candidate.digest)
+            token = token_store().lookup(candidate.digest)
             if token is None:
                 token = legacy.first_use(candidate, presented)
             if token is not None and legacy.matches(token, candidate):
