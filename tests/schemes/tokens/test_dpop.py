@@ -316,6 +316,7 @@ def test_cached_rows_carry_the_binding(client, bound, key, django_assert_num_que
 
 
 @pytest.mark.redis
+@pytest.mark.fast_paths_only  # rows are kept in the process on the fast paths only
 @pytest.mark.django_db(transaction=True)
 def test_rows_kept_in_the_process_carry_the_binding(client, user, key, django_assert_num_queries):
     """TOKEN_LOCAL_CACHE_SIZE: a row kept in this process is as bound as the database's."""
