@@ -33,11 +33,13 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from authgate.core.policy import SCOPE_RE
 from authgate.core.specs import (
     Integer,
     Rate,
     SettingError,
     Spec,
+    Table,
     Texts,
     Truthy,
     setting,
@@ -214,6 +216,15 @@ class ChainSettings(Section):
     #: kept per process, the raw query-string scan). False: the plain ORM paths and
     #: Django's cache API, same answers in more time. They are also skipped, with one INFO
     #: log line, on a Django whose internals they do not know (authgate._speed.guard).
+    #: Registered scopes, {"name": "human description"}: what credentials of every kind
+    #: (API tokens, the scoped tokens and links they mint, OAuth's mapped scopes) may carry.
+    scopes: Mapping[str, str] = setting(
+        "SCOPES",
+        {},
+        Table(SCOPE_RE, description="a dict mapping scope names to descriptions"),
+        check="authgate.E026",
+        hint="Names are lowercase words like 'notes' or 'notes:read'.",
+    )
     fast_paths: bool = setting("FAST_PATHS", True, Truthy())
 
 

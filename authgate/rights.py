@@ -33,6 +33,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.translation import gettext as _
 
+from authgate.conf import chain_settings
 from authgate.errors import (
     EXPIRED_TOKEN,
     INSUFFICIENT_SCOPE,
@@ -139,7 +140,7 @@ def within(
                 % {"scopes": ", ".join(sorted(limits.scopes))}
             )
         if scopes is None:
-            registered = token_settings().scopes
+            registered = chain_settings().scopes
             scopes = sorted(name for name in limits.scopes if name in registered)
         else:
             missing = sorted(set(scopes) - limits.scopes)
@@ -316,7 +317,7 @@ def granted_scopes(identity: Identity, requested: list[str] | None) -> list[str]
     if limit is None:
         return requested
     if requested is None:
-        registered = token_settings().scopes
+        registered = chain_settings().scopes
         return sorted(name for name in limit if name in registered)
     granted = sorted(set(requested) & limit)
     if requested and not granted:

@@ -29,6 +29,7 @@ def test_default_settings_pass(settings):
         ({"MAX_HEADER_LENGTH": 10}, "authgate.E004"),
         ({"CACHE": "nope"}, "authgate.E005"),
         ({"UNAUTHENTICATED_USER": "no.such.User"}, "authgate.E006"),
+        ({"SCOPES": {"Notes Read": "x"}}, "authgate.E026"),  # shared by every kind
         ({"BACKENDZ": []}, "authgate.W001"),
     ],
 )

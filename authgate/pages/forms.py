@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from authgate.conf import chain_settings
 from authgate.core.policy import PolicyError
 from authgate.schemes.scoped.service import build_restrictions, clean_endpoints, max_age_seconds
 from authgate.schemes.scoped.settings import scoped_settings
@@ -88,7 +89,7 @@ def expiry_choices() -> tuple[list[tuple[str, str]], str]:
 def _scope_choices() -> list[tuple[str, str]]:
     return [
         (name, f"{name} — {description}" if description else name)
-        for name, description in sorted(token_settings().scopes.items())
+        for name, description in sorted(chain_settings().scopes.items())
     ]
 
 

@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 from authgate.checks import check_fields, setting_value
-from authgate.schemes.links import sesame
+from authgate.schemes.links import sesame, sesame_settings
 from authgate.schemes.links.settings import FORMAT_INTERFACE, LinkSettings
 
 __all__ = ["MIDDLEWARE_PATH", "check_link_settings", "check_sesame_aliases"]
@@ -31,7 +31,7 @@ def check_link_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
     """The fields, then what they name (formats, the key field, the packer) and how they
     combine."""
     written = _written()
-    messages, values = check_fields(LinkSettings, sesame.with_aliases(written))
+    messages, values = check_fields(LinkSettings, sesame_settings.with_aliases(written))
     messages.extend(_sesame_settings(written))
     for rule in (
         _revocable,
@@ -70,7 +70,7 @@ def _sesame_settings(written: Mapping[str, Any]) -> list[CheckMessage]:
             hint=f"{advice[0].upper()}{advice[1:]}. See docs/howto/migrate.md.",
             id="authgate.E076",
         )
-        for name, advice in sesame.leftover_settings()
+        for name, advice in sesame_settings.leftover_settings()
     )
     return messages
 
@@ -88,7 +88,7 @@ def check_sesame_aliases(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
             else f"Rename it: move the value to AUTHGATE[{key!r}] and remove {alias}.",
             id="authgate.W075",
         )
-        for alias, key, duplicated in sesame.aliases_in_use(_written())
+        for alias, key, duplicated in sesame_settings.aliases_in_use(_written())
     ]
 
 

@@ -31,81 +31,28 @@ from django.utils.module_loading import import_string
 
 from authgate.core import sesame_v2
 from authgate.core.sesame_packers import BasePacker, packer_for_field_type
+from authgate.schemes.links.sesame_settings import ALIASES, sesame_settings
 
 if TYPE_CHECKING:
     from authgate.schemes.links.settings import LinkSettings
 
 __all__ = [
-    "ALIASES",
     "DEPRECATED_HEADER",
     "SETTING_NAMES",
-    "UNSUPPORTED",
-    "aliases_in_use",
     "check",
     "conflicts",
     "current_packer",
-    "leftover_settings",
     "revocation",
     "sesame_packer",
     "setting",
     "verification_keys",
-    "with_aliases",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: ``AUTHGATE`` key → the django-sesame setting read in its place when it is not set.
-ALIASES: Mapping[str, str] = {
-    "LINK_TOKEN_NAME": "SESAME_TOKEN_NAME",
-    "LINK_MAX_AGE": "SESAME_MAX_AGE",
-    "LINK_ONE_TIME": "SESAME_ONE_TIME",
-    "LINK_INVALIDATE_ON_PASSWORD_CHANGE": "SESAME_INVALIDATE_ON_PASSWORD_CHANGE",
-    "LINK_INVALIDATE_ON_EMAIL_CHANGE": "SESAME_INVALIDATE_ON_EMAIL_CHANGE",
-    "LINK_PRIMARY_KEY_FIELD": "SESAME_PRIMARY_KEY_FIELD",
-    "LINK_PACKER": "SESAME_PACKER",
-    "LINK_KEY": "SESAME_KEY",
-    "LINK_SIGNATURE_SIZE": "SESAME_SIGNATURE_SIZE",
-}
-
-#: django-sesame settings authgate has no twin for, and what to do instead.
-UNSUPPORTED: Mapping[str, str] = {
-    "SESAME_TOKENS": "remove it: new links are authgate's (AUTHGATE['LINK_TOKENS']); links "
-    "django-sesame issued are read with AUTHGATE['LINK_ACCEPT_SESAME_TOKENS'] = True",
-    "SESAME_SALT": "remove it: django-sesame's v1 tokens are not read",
-    "SESAME_DIGEST": "remove it: django-sesame's v1 tokens are not read",
-    "SESAME_ITERATIONS": "remove it: django-sesame's v1 tokens are not read",
-}
-
 #: The response header of a request authenticated by a link django-sesame issued.
 DEPRECATED_HEADER = "X-Link-Deprecated"
 DEPRECATED_TEXT = "This link was issued by django-sesame and will stop working. Ask for a new one."
-
-
-def sesame_settings() -> dict[str, Any]:
-    """The ``SESAME_*`` settings the project sets, by name."""
-    return {
-        name: getattr(django_settings, name)
-        for name in dir(django_settings)
-        if name.startswith("SESAME_")
-    }
-
-
-def with_aliases(written: Mapping[str, Any]) -> dict[str, Any]:
-    """``AUTHGATE`` as written, plus the value of each aliased ``SESAME_*`` setting whose
-    twin it does not set."""
-    merged = dict(written)
-    present = sesame_settings()
-    for key, alias in ALIASES.items():
-        if key not in merged and alias in present:
-            merged[key] = present[alias]
-    return merged
-
-
-def aliases_in_use(written: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """``(SESAME_X, LINK_X, duplicated)`` for each django-sesame setting the project still
-    sets: read as its twin, or (``duplicated``) the twin is set too."""
-    present = sesame_settings()
-    return [(alias, key, key in written) for key, alias in ALIASES.items() if alias in present]
 
 
 def conflicts(written: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -130,16 +77,6 @@ def _converted(kind: Any, value: Any) -> Any:
         return kind(value)
     except ValueError:
         return ("unreadable", repr(value))
-
-
-def leftover_settings() -> list[tuple[str, str]]:
-    """``(SESAME_X, what to do)`` for each ``SESAME_*`` setting authgate does not read."""
-    aliases = set(ALIASES.values())
-    return [
-        (name, UNSUPPORTED.get(name, "it is not a django-sesame setting authgate reads"))
-        for name in sorted(sesame_settings())
-        if name not in aliases
-    ]
 
 
 def sesame_packer(cfg: LinkSettings) -> BasePacker:

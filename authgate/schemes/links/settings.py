@@ -223,7 +223,7 @@ class LinkSettings(Section):
     def build(cls, values: Mapping[str, Any]) -> LinkSettings:
         """The section for ``values`` with django-sesame's settings read as aliases of
         their ``LINK_*`` twins (:mod:`authgate.schemes.links.sesame`)."""
-        from authgate.schemes.links.sesame import with_aliases
+        from authgate.schemes.links.sesame_settings import with_aliases
 
         # Section.build, explicitly: slotted dataclasses have no zero-argument super().
         return Section.build.__func__(cls, with_aliases(values))  # type: ignore[attr-defined,no-any-return]

@@ -33,11 +33,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from authgate import audit
+from authgate.conf import chain_settings
 from authgate.core import scoped_v1
 from authgate.core.policy import Policy
 from authgate.core.scoped_v1 import METHODS, ExpiredToken, ScopedClaims
 from authgate.schemes.scoped.settings import scoped_settings
-from authgate.schemes.tokens.settings import token_settings
 from authgate.signing import keyring
 from authgate.users import load_active_user, packer_for_model, revocation_value
 
@@ -145,7 +145,7 @@ def clean_scopes(scopes: object) -> list[str] | None:
     for name in names:
         if not isinstance(name, str):
             raise TypeError(f"scope names must be str, not {type(name).__name__}")
-    registered = token_settings().scopes
+    registered = chain_settings().scopes
     unknown = [name for name in names if name not in registered]
     if unknown:
         known = ", ".join(sorted(registered)) or "none are registered"

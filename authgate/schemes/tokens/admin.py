@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from authgate.conf import chain_settings
 from authgate.schemes.tokens import service as tokens
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.settings import token_settings
@@ -34,7 +35,7 @@ PLAINTEXT_TEMPLATE = "authgate/admin/plaintext_tokens.html"
 
 
 def _scope_choices() -> list[tuple[str, str]]:
-    return [(name, f"{name} — {text}") for name, text in sorted(token_settings().scopes.items())]
+    return [(name, f"{name} — {text}") for name, text in sorted(chain_settings().scopes.items())]
 
 
 class APITokenAddForm(forms.ModelForm):

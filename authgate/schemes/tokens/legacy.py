@@ -39,12 +39,16 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.hashers import check_password
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from authgate.conf import chain_settings
 from authgate.core import opaque
@@ -102,6 +106,28 @@ def api_key_placeholder(prefix: str) -> str:
     return f"apikey:{prefix}"
 
 
+def aware(value: Any) -> datetime | None:
+    """A datetime read with plain SQL (SQLite gives text): parsed, and UTC if naive."""
+    moment = value if value is None or isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return moment
+
+
+def drf_row(key: str, user_id: Any, created: Any, *, expires: datetime | None) -> APIToken:
+    """An unsaved row for a DRF key."""
+    return APIToken(
+        user_id=user_id,
+        name="Imported DRF token",
+        display_prefix=f"drf_{key[: opaque.DISPLAY_LENGTH]}",
+        digest=opaque.digest(key),
+        digest_version=opaque.DIGEST_VERSION,
+        token_format=APIToken.Format.DRF,
+        created=aware(created) or timezone.now(),
+        expires=expires,
+    )
+
+
 def recognise(token: str, keyword: str, config: TokenSettings) -> list[Presented]:
     """The deprecated formats ``token`` may be in (most likely first), by its shape and
     the settings that accept each; empty when none."""
@@ -149,8 +175,6 @@ def _import_late_drf_key(key: str) -> APIToken | None:
     drf_token = Token.objects.filter(key=key).first()  # its primary key
     if drf_token is None:
         return None
-    from authgate.schemes.tokens.legacy_import import drf_row
-
     try:
         with transaction.atomic():
             row = drf_row(drf_token.key, drf_token.user_id, drf_token.created, expires=None)

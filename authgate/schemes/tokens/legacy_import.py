@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
@@ -29,12 +28,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from authgate.core import opaque
 from authgate.schemes.tokens import service as tokens
-from authgate.schemes.tokens.legacy import api_key_placeholder
+from authgate.schemes.tokens.legacy import api_key_placeholder, aware, drf_row
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.validation import expiry
 
@@ -71,14 +69,6 @@ class ImportResult:
         return ", ".join(parts)
 
 
-def _aware(value: Any) -> datetime | None:
-    """A datetime read with plain SQL (SQLite gives text): parsed, and UTC if naive."""
-    moment = value if value is None or isinstance(value, datetime) else parse_datetime(str(value))
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    return moment
-
-
 def _table_rows(table: str, columns: Iterable[str]) -> list[tuple[Any, ...]] | None:
     """Every row of ``table`` (those ``columns``), or ``None`` if there is no such table."""
     if table not in connection.introspection.table_names():
@@ -108,20 +98,6 @@ def _source(
 
 
 # --- DRF authtoken -------------------------------------------------------------------------
-
-
-def drf_row(key: str, user_id: Any, created: Any, *, expires: datetime | None) -> APIToken:
-    """An unsaved row for a DRF key."""
-    return APIToken(
-        user_id=user_id,
-        name="Imported DRF token",
-        display_prefix=f"drf_{key[: opaque.DISPLAY_LENGTH]}",
-        digest=opaque.digest(key),
-        digest_version=opaque.DIGEST_VERSION,
-        token_format=APIToken.Format.DRF,
-        created=_aware(created) or timezone.now(),
-        expires=expires,
-    )
 
 
 def import_drf_tokens(*, expires_in: Any = None, delete: bool = False) -> ImportResult:
@@ -205,7 +181,7 @@ def import_knox_tokens() -> ImportResult:
         }
         fresh = []
         for digest, token_key, user_id, created, expiry in rows:
-            expiry = _aware(expiry)
+            expiry = aware(expiry)
             token = existing.pop(digest, None)
             if token is None:
                 fresh.append(
@@ -216,7 +192,7 @@ def import_knox_tokens() -> ImportResult:
                         digest=digest,
                         digest_version=FOREIGN_DIGEST,
                         token_format=APIToken.Format.KNOX,
-                        created=_aware(created) or timezone.now(),
+                        created=aware(created) or timezone.now(),
                         expires=expiry,
                     )
                 )
@@ -274,7 +250,7 @@ def import_api_keys(*, username: str | None, create_users: str | None) -> Import
             for token in APIToken.objects.filter(token_format=APIToken.Format.API_KEY)
         }
         for prefix, hashed_key, name, created, revoked, expiry_date in rows:
-            expiry = _aware(expiry_date)
+            expiry = aware(expiry_date)
             token = existing.pop(prefix, None)
             if token is None:
                 user = owner or _service_user(f"{create_users}{prefix}", result)
@@ -285,7 +261,7 @@ def import_api_keys(*, username: str | None, create_users: str | None) -> Import
                     digest=api_key_placeholder(prefix),
                     digest_version=FOREIGN_DIGEST,
                     token_format=APIToken.Format.API_KEY,
-                    created=_aware(created) or timezone.now(),
+                    created=aware(created) or timezone.now(),
                     expires=expiry,
                     extra_data={"hashed_key": hashed_key},
                 )

@@ -6,20 +6,17 @@ to ``E031`` and ``W020``/``W021`` (:mod:`authgate.schemes.tokens.checks`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from authgate.conf import Section, accessor
 from authgate.core import headers, opaque
-from authgate.core.policy import SCOPE_RE
 from authgate.core.specs import (
     Boolean,
     Duration,
     Integer,
     SettingError,
-    Table,
     Text,
     Texts,
     Truthy,
@@ -107,15 +104,6 @@ class TokenSettings(Section):
     )
     revoke_on_password_change: bool = setting("REVOKE_TOKENS_ON_PASSWORD_CHANGE", False, Truthy())
     revoke_on_deactivation: bool = setting("REVOKE_TOKENS_ON_DEACTIVATION", True, Truthy())
-    #: Registered scopes, {"name": "human description"}: what API tokens (and the scoped
-    #: tokens they mint) may carry.
-    scopes: Mapping[str, str] = setting(
-        "SCOPES",
-        {},
-        Table(SCOPE_RE, description="a dict mapping scope names to descriptions"),
-        check="authgate.E026",
-        hint="Names are lowercase words like 'notes' or 'notes:read'.",
-    )
     #: Seconds token lookups are cached in the CACHE alias (a Django cache timeout);
     #: None: off.
     cache_timeout: int | None = setting(

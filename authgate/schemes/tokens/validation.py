@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from authgate.conf import chain_settings
 from authgate.core.durations import parse_duration
 from authgate.core.policy import PolicyError, compile_djblets
 from authgate.schemes.tokens.settings import token_settings
@@ -62,7 +63,7 @@ def clean_scopes(scopes: Iterable[str] | None) -> list[str] | None:
     if isinstance(scopes, str):
         scopes = scopes.split()
     names = sorted(set(scopes))
-    registered = token_settings().scopes
+    registered = chain_settings().scopes
     unknown = [name for name in names if name not in registered]
     if unknown:
         raise TokenError(

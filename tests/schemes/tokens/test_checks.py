@@ -31,7 +31,6 @@ def test_defaults_are_clean():
         ({"TOKEN_DEFAULT_LIFETIME": None}, "authgate.E023"),
         ({"TOKEN_LAST_USED_INTERVAL": 60}, "authgate.E024"),
         ({"MAX_TOKENS_PER_USER": 0}, "authgate.E025"),
-        ({"SCOPES": {"Notes Read": "x"}}, "authgate.E026"),
         ({"TOKEN_CACHE_TIMEOUT": -1}, "authgate.E027"),
         ({"TOKEN_QUERY_PARAM": ""}, "authgate.E028"),
         ({"TOKEN_LOCAL_CACHE_SIZE": -1}, "authgate.E029"),
