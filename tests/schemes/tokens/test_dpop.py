@@ -357,8 +357,8 @@ def test_issue_validates_the_thumbprint(user, key):
     for bad in (canonical[:-1], canonical + "A", canonical[:-1] + "=", "x" * 43, other_spelling):
         with pytest.raises(TokenError, match="43 base64url characters"):
             issue(user, dpop_jkt=bad)
-    event = TokenEvent.objects.filter(kind=TokenEvent.Kind.ISSUED).first()
-    assert event is not None
+    issued = TokenEvent.objects.filter(kind=TokenEvent.Kind.ISSUED).order_by("pk")
+    assert [e.detail.get("dpop_jkt") for e in issued] == [key.thumbprint(), None]  # audited
 
 
 def test_rotating_keeps_the_binding(user, bound, key):
