@@ -36,6 +36,7 @@ __all__ = [
     "AuthorizationHeaderBackend",
     "Backend",
     "bearer_challenge",
+    "dpop_challenge",
     "get_authorization",
     "openapi_header_scheme",
     "openapi_query_scheme",
@@ -163,6 +164,29 @@ def bearer_challenge(keyword: str, error: AuthgateError | None = None) -> str:
         if error.extra.get("scope"):
             params["scope"] = error.extra["scope"]
     return headers.format_challenge(keyword, params)
+
+
+# RFC 6750 §3.1 and RFC 9449 §12.2: the error codes a DPoP challenge may carry.
+_DPOP_ERRORS = frozenset(
+    {"invalid_request", "invalid_token", "insufficient_scope", "invalid_dpop_proof"}
+    | {"use_dpop_nonce"}
+)
+
+
+def dpop_challenge(error: AuthgateError | None = None) -> str:
+    """An RFC 9449 §7.1 challenge: ``DPoP algs="…"``, with ``error`` and
+    ``error_description`` when a DPoP credential was presented and refused. Shared by the
+    backends that take DPoP-bound tokens (OAuth access tokens, API tokens)."""
+    from authgate import dpop  # the proof verifier's settings: read only for a challenge
+
+    params: dict[str, str] = {}
+    if error is not None:
+        params["error"] = error.code if error.code in _DPOP_ERRORS else "invalid_token"
+        params["error_description"] = str(error.detail)
+        if error.extra.get("scope"):
+            params["scope"] = error.extra["scope"]
+    params["algs"] = " ".join(dpop.proof_algorithms())
+    return headers.format_challenge("DPoP", params)
 
 
 _UNPARSED: Any = object()  # Any, so returning the cached header type-checks

@@ -105,7 +105,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     checked: set[str] = set()
     for section in found:
         if section.checks and section.checks in checked:
-            continue  # sections sharing one check (OAuth's and DPoP's) run it once
+            continue  # sections sharing one check run it once
         checked.add(section.checks)
         messages.extend(check_section(section))
     return messages

@@ -14,7 +14,8 @@ per RFC 9449 §4.3, in this order, stopping at the first failure (:class:`ProofR
    request's URI compared per §4.3 (scheme, authority and path normalised per RFC 3986 §6;
    query and fragment ignored; :mod:`authgate.core.uri`), ``iat`` within
    ``DPOP_PROOF_MAX_AGE`` in the past and ``DPOP_CLOCK_SKEW`` in the future, ``ath`` equal
-   to base64url(SHA-256(access token));
+   to base64url(SHA-256(access token)) — unless no token is presented (a request for a
+   token, RFC 9449 §5, whose proof has no ``ath``);
 5. with ``DPOP_NONCES``, a ``nonce`` this server issued recently (``use_dpop_nonce``
    otherwise, and the 401 carries a fresh ``DPoP-Nonce``);
 6. the key's thumbprint equals ``expected_jkt`` (constant time) — ``invalid_token``, as
@@ -23,7 +24,10 @@ per RFC 9449 §4.3, in this order, stopping at the first failure (:class:`ProofR
    alias (Redis in production, so every worker agrees): a proof is accepted once.
 
 It knows nothing of OAuth: the caller says which token the proof goes with and which key
-it must be signed with, so authgate's own tokens can use it as OAuth access tokens do.
+it must be signed with, so authgate's own tokens can use it as OAuth access tokens do. The
+proof accepted for a request is kept on it (:func:`verified_proof`): its ``jti`` is spent,
+so code after the chain — an endpoint issuing a token bound to the caller's key — asks that
+instead of verifying the header again.
 
 **Nonces** (RFC 9449 §9) are stateless: ``<window>.<MAC(window)>`` under the key ring
 (``SECRET_KEY`` and its fallbacks), ``window`` a count of ``DPOP_NONCE_LIFETIME`` periods.
@@ -68,6 +72,7 @@ __all__ = [
     "nonce_is_valid",
     "proof_algorithms",
     "request_uri",
+    "verified_proof",
     "verify_proof",
 ]
 
@@ -96,6 +101,8 @@ _TYP = "dpop+jwt"
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_JTI_LENGTH = 256
 _NONCE_NAMESPACE = "authgate.dpop-nonce"
+#: Where the proof accepted for a request is kept (``request.__dict__``).
+_VERIFIED = "_authgate_dpop_proof"
 
 
 class ProofRefused(Exception):
@@ -297,7 +304,7 @@ def request_uri(request: HttpRequest) -> str:
 
 
 def _check_claims(
-    request: HttpRequest, claims: dict[str, Any], *, access_token: str, now: float
+    request: HttpRequest, claims: dict[str, Any], *, access_token: str | None, now: float
 ) -> tuple[str, str, float]:
     jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
     if not isinstance(jti, str) or not jti or len(jti) > _MAX_JTI_LENGTH:
@@ -315,9 +322,10 @@ def _check_claims(
         raise _bad(_("The DPoP proof was made in the future."))
     if iat < now - config.proof_max_age.total_seconds() - skew:
         raise _bad(_("The DPoP proof is too old."))
-    ath = claims.get("ath")
-    if not isinstance(ath, str) or not _equal(ath, access_token_hash(access_token)):
-        raise _bad(_("The DPoP proof was made for another access token (ath)."))
+    if access_token is not None:  # None: a token request, whose proof has no ath (§5)
+        ath = claims.get("ath")
+        if not isinstance(ath, str) or not _equal(ath, access_token_hash(access_token)):
+            raise _bad(_("The DPoP proof was made for another access token (ath)."))
     return jti, htu, float(iat)
 
 
@@ -346,15 +354,18 @@ def _remember(jkt: str, jti: str) -> None:
 def verify_proof(
     request: HttpRequest,
     *,
-    access_token: str,
+    access_token: str | None,
     expected_jkt: str | None,
     now: float | None = None,
 ) -> VerifiedProof:
     """Verify the request's DPoP proof for ``access_token`` (see the module doc).
 
+    ``access_token`` is the token presented with the proof (its hash is ``ath``); ``None``
+    for a request that asks for a token (RFC 9449 §5: no ``ath`` is checked).
     ``expected_jkt`` is the thumbprint the token is bound to; ``None`` skips that check (a
     caller that binds a new token to the proof's key). Raises :class:`ProofRefused`, or
-    :class:`~authgate.errors.ServiceUnavailable` when the replay cache is down.
+    :class:`~authgate.errors.ServiceUnavailable` when the replay cache is down. The
+    accepted proof is kept on the request (:func:`verified_proof`).
     """
     now = _now() if now is None else now
     proof = _proof_header(request)
@@ -366,7 +377,7 @@ def verify_proof(
     if expected_jkt is not None and not _equal(jkt, expected_jkt):
         raise ProofRefused(INVALID_TOKEN, _("The DPoP proof is signed by another key."))
     _remember(jkt, jti)
-    return VerifiedProof(
+    verified = VerifiedProof(
         jkt=jkt,
         jti=jti,
         iat=iat,
@@ -374,3 +385,12 @@ def verify_proof(
         htu=htu,
         nonce=nonce if isinstance(nonce, str) else None,
     )
+    request.__dict__[_VERIFIED] = verified
+    return verified
+
+
+def verified_proof(request: HttpRequest) -> VerifiedProof | None:
+    """The proof :func:`verify_proof` accepted for this request, if any (its ``jti`` is
+    spent: a second verification of the same header would be refused as a replay)."""
+    found: VerifiedProof | None = request.__dict__.get(_VERIFIED)
+    return found

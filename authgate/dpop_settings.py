@@ -1,8 +1,9 @@
 """The DPoP proof settings (``DPOP_*``, RFC 9449), converted once: :func:`dpop_settings`.
 
 Read by :mod:`authgate.dpop`, which knows nothing of OAuth; checked (``authgate.E091`` to
-``W091``) with the OAuth settings, while a backend that verifies proofs — ``OAuthBackend``
-today — is in the chain. See docs/oauth.md#dpop.
+``W091``, :mod:`authgate.dpop_checks`) while a backend that verifies proofs —
+``OAuthBackend`` or ``TokenBackend`` — is in the chain. See docs/oauth.md#dpop and
+docs/tokens.md#dpop.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ SUPPORTED_ALGORITHMS = frozenset(
 class DPoPSettings(Section):
     """How DPoP proofs are verified."""
 
-    # One check for both sections: it runs only with OAuthBackend in the chain.
-    checks = "authgate.schemes.oauth.checks.check_oauth_settings"
+    # Runs while OAuthBackend or TokenBackend (each verifies proofs) is in the chain.
+    checks = "authgate.dpop_checks.check_dpop_settings"
 
     #: Asymmetric JWS algorithms a proof may be signed with (the challenge's "algs").
     algorithms: tuple[str, ...] = setting(

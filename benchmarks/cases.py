@@ -206,16 +206,25 @@ def oauth_token(idp_key: Any, username: str, *, jkt: str | None = None) -> str:
     return jwt.encode(claims, idp_key, algorithm="ES256", headers=headers)
 
 
-def dpop_requests(client_key: Any, tokens: list[str]) -> Callable[[int], Any]:
+def client_jwk(client_key: Any, alg: str = "ES256") -> dict[str, Any]:
+    """The public JWK of a client's DPoP key (what a proof's header carries)."""
+    import json
+
+    import jwt
+
+    algorithm = jwt.algorithms.get_default_algorithms()[alg]
+    return json.loads(algorithm.to_jwk(client_key.public_key()))  # type: ignore[no-any-return]
+
+
+def dpop_requests(client_key: Any, tokens: list[str], alg: str = "ES256") -> Callable[[int], Any]:
     """The i-th request: a bound token and a fresh proof (signed outside the timing)."""
     import hashlib
-    import json
     import secrets
     import time
 
     import jwt
 
-    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(client_key.public_key()))
+    public = client_jwk(client_key, alg)
 
     def prepare(i: int) -> Any:
         token = tokens[i % len(tokens)]
@@ -229,7 +238,7 @@ def dpop_requests(client_key: Any, tokens: list[str]) -> Callable[[int], Any]:
                 "ath": ath.decode(),
             },
             client_key,
-            algorithm="ES256",
+            algorithm=alg,
             headers={"typ": "dpop+jwt", "jwk": public},
         )
         return rf.get("/", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
@@ -264,3 +273,31 @@ def oauth_cases(usernames: list[str]) -> list[Case]:
             calls=1000,
         ),
     ]
+
+
+def api_token_dpop_cases(users: list[Any]) -> list[Case]:
+    """DPoP-bound ``agt_`` tokens with a fresh proof per request (ES256 and EdDSA keys): the
+    plain ``agt_`` row's path plus one signature verification, the thumbprint, the URL
+    comparison and the replay cache's ``add`` (Django's local-memory cache here)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from authgate.dpop import jwk_thumbprint
+    from authgate.schemes.tokens import service as tokens
+
+    found = []
+    for alg, key in (
+        ("ES256", ec.generate_private_key(ec.SECP256R1())),
+        ("EdDSA", ed25519.Ed25519PrivateKey.generate()),
+    ):
+        jkt = jwk_thumbprint(client_jwk(key, alg))
+        bound = [tokens.issue(user, name=f"bench {alg}", dpop_jkt=jkt)[1] for user in users]
+        found.append(
+            authgate_case(
+                f"authgate API token + DPoP proof ({alg})",
+                "authgate.schemes.tokens.backend.TokenBackend",
+                dpop_requests(key, bound, alg),
+                calls=1000,
+                warm=len(bound),  # every token once: its use noted, as for the plain row
+            )
+        )
+    return found

@@ -316,6 +316,7 @@ def measure(db: str, only: str | None = None) -> dict[str, Any]:
         cases.simplejwt_case(data["jwt"]),
         cases.api_key_case(data["api_key"]),
         cases.sesame_case(data["sesame"]),
+        *cases.api_token_dpop_cases(users),
         *cases.oauth_cases([user.username for user in users]),
     ]
     if only:

@@ -18,9 +18,12 @@ What it does, from nothing:
    running), every valid API token's ``last_used`` must be its newest use — tokens served
    by every worker included — and, compared with the rows before the load, nothing else
    in any token row may have changed but revocations made mid-run and use counts;
-6. cuts the database, then Redis, at the proxies: authenticated requests must be refused
+6. sends each of 10 DPoP proofs 16 times at once with a DPoP-bound API token: each proof is
+   accepted exactly once across the 4 workers, the copies refused — by other workers too
+   (stress/dpop_replay.py);
+7. cuts the database, then Redis, at the proxies: authenticated requests must be refused
    (503, or 401), never let through; restores them: the same gunicorn recovers, no restart;
-7. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
+8. writes ``test-artifacts/stress.json`` (throughput, p50/p90/p99, counts) and fails on any
    5xx, any wrong identity, any one-time credential accepted other than exactly once, any
    success after a revocation returned, or any token in gunicorn's log (its access log
    included, where authgate masks the ``?TOKEN=`` and ``?sesame=`` URLs by default).
@@ -607,7 +610,7 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 30)
 
 
 def main() -> int:
-    from stress import guessing  # the repository root is on sys.path from here
+    from stress import dpop_replay, guessing  # the repository root is on sys.path from here
 
     services_or_exit()
     begun = time.monotonic()
@@ -682,6 +685,13 @@ def main() -> int:
             f"load; {usage['rows_compared']} rows compared: "
             f"{len(usage['problems'])} problem(s)"
         )
+        replay = dpop_replay.run(HOST, PORT)
+        log(
+            f"DPoP: {replay['proofs']} proofs sent {replay['copies_per_proof']} times at once: "
+            f"statuses {replay['statuses']}, {replay['workers_answering']} workers answered, "
+            f"{replay['proofs_refused_by_another_worker']} proofs refused by another worker "
+            "than the one that accepted them"
+        )
         faults = outage(credentials, pg, rd, proc.pid)
         log(f"outage: {faults['answers']}")
     finally:
@@ -691,12 +701,15 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     leaked = [
-        s[:8] + "…" for s in secrets_of(credentials) if s in server_log.read_text(errors="replace")
+        s[:8] + "…"
+        for s in secrets_of(credentials) | set(replay["secrets"])
+        if s in server_log.read_text(errors="replace")
     ]
     problems = (
         guesses["problems"]
         + load["problems"]
         + usage["problems"]
+        + replay["problems"]
         + faults["problems"]
         + [f"token in the server log: {s}" for s in leaked]
     )
@@ -712,6 +725,7 @@ def main() -> int:
         "password_guessing": {k: v for k, v in guesses.items() if k != "problems"},
         "load": {k: v for k, v in load.items() if k != "problems"},
         "last_used": {k: v for k, v in usage.items() if k != "problems"},
+        "dpop_replay": {k: v for k, v in replay.items() if k not in ("problems", "secrets")},
         "outage": faults["answers"],
         "problems": problems[:50],
         "problem_count": len(problems),
@@ -726,7 +740,9 @@ def main() -> int:
     log(
         f"OK: zero 5xx, zero wrong identities, {load['one_time_credentials_checked']} one-time "
         f"credentials accepted exactly once across {WORKERS} workers, {load['revoked_mid_run']} "
-        f"tokens revoked mid-run and refused after; {guesses['attempts']} concurrent password "
+        f"tokens revoked mid-run and refused after; {replay['proofs']} DPoP proofs sent "
+        f"{replay['copies_per_proof']} times at once each accepted exactly once; "
+        f"{guesses['attempts']} concurrent password "
         f"guesses checked {guesses['passwords_checked']} (limit {guesses['limit']}); outage "
         f"refused and recovered "
         f"({report['total_seconds']} s; test-artifacts/stress.json)"

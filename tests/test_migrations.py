@@ -58,3 +58,24 @@ def test_0005_keeps_digests_unique_and_rows_intact(user):
         APIToken.objects.create(
             user=user, digest=row.digest, digest_version=row.digest_version, display_prefix="x"
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_0009_leaves_existing_tokens_unbound(user):
+    """The DPoP binding (issue #22) is one column with a constant default: tokens issued
+    before it stay bearer tokens. Migrating back drops the column, and with it every
+    binding (docs/tokens.md#dpop says so: revoke bound tokens before going back)."""
+    from authgate.schemes.tokens.service import issue
+
+    old, _plaintext = issue(user)
+    bound, _plaintext = issue(user, dpop_jkt="NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("authgate", "0007_legacy_token_formats")])
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, APIToken._meta.db_table)
+    assert "dpop_jkt" not in {column.name for column in columns}
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("authgate"))
+    assert APIToken.objects.get(pk=old.pk).dpop_jkt == ""
+    assert APIToken.objects.get(pk=bound.pk).dpop_jkt == ""  # the column was dropped going back

@@ -145,7 +145,8 @@ class BasicAuthentication(AuthgateAuthentication):
 
 
 class TokenAuthentication(AuthgateAuthentication):
-    """Opaque API tokens: ``Authorization: Bearer|Token <agt_…>`` (``TokenBackend``)."""
+    """Opaque API tokens: ``Authorization: Bearer|Token <agt_…>``, or ``DPoP <agt_…>`` with a
+    proof for a DPoP-bound one (``TokenBackend``)."""
 
     backends = ["authgate.schemes.tokens.backend.TokenBackend"]
 

@@ -178,7 +178,7 @@ class BasicAuth(AuthgateAuth):
 
 
 class TokenAuth(AuthgateAuth):
-    """API tokens: ``Authorization: Bearer|Token <agt_…>``."""
+    """API tokens: ``Authorization: Bearer|Token <agt_…>`` (``DPoP`` with a proof if bound)."""
 
     backends = ["authgate.schemes.tokens.backend.TokenBackend"]
 

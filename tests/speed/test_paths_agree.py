@@ -61,6 +61,10 @@ def _same(found: Any, expected: Any, seen: set[int] | None = None) -> None:
             _same(cache[name], related, seen)
 
 
+#: RFC 7638 §3.1's thumbprint.
+RFC7638_EXAMPLE = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
 def _rich_token(user: Any) -> APIToken:
     token, _plaintext = tokens.issue(
         user,
@@ -71,6 +75,7 @@ def _rich_token(user: Any) -> APIToken:
         allowed_ips=["10.0.0.0/8"],
         expires_in=timedelta(days=3),
         extra_data={"k": [1, 2]},
+        dpop_jkt=RFC7638_EXAMPLE,  # a DPoP-bound token: the binding comes through both paths
     )
     APIToken.objects.filter(pk=token.pk).update(last_used=timezone.now(), last_used_ip="10.0.0.1")
     return token
@@ -103,6 +108,7 @@ def test_a_token_and_its_user_are_the_same_on_both_paths(make_user, use_tz):
         assert found.user.pk == user.pk
         assert (found.expires.tzinfo is None) is (not use_tz)
     assert plain.policy == token.policy and plain.extra_data == {"k": [1, 2]}
+    assert {t.dpop_jkt for t in (fast, fast_kept, plain, plain_kept)} == {RFC7638_EXAMPLE}
 
 
 def test_kept_rows_build_new_instances_on_both_paths(make_user):

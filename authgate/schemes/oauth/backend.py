@@ -47,9 +47,9 @@ from authgate.backend import (
     AuthorizationHeaderBackend,
     Credentials,
     bearer_challenge,
+    dpop_challenge,
     get_authorization,
 )
-from authgate.core import headers
 from authgate.dpop_settings import dpop_settings
 from authgate.errors import (
     INSUFFICIENT_SCOPE,
@@ -88,26 +88,6 @@ def _is_drf_key(token: str) -> bool:
     from authgate.schemes.tokens.backend import DRF_KEY_RE
 
     return DRF_KEY_RE.fullmatch(token) is not None
-
-
-def dpop_challenge(error: AuthgateError | None = None) -> str:
-    """An RFC 9449 §7.1 challenge: ``DPoP algs="…"``, with ``error`` and
-    ``error_description`` when a DPoP credential was presented and refused."""
-    params: dict[str, str] = {}
-    if error is not None:
-        params["error"] = error.code if error.code in _DPOP_ERRORS else "invalid_token"
-        params["error_description"] = str(error.detail)
-        if error.extra.get("scope"):
-            params["scope"] = error.extra["scope"]
-    params["algs"] = " ".join(dpop.proof_algorithms())
-    return headers.format_challenge("DPoP", params)
-
-
-# RFC 6750 §3.1 and RFC 9449 §12.2: the error codes a DPoP challenge may carry.
-_DPOP_ERRORS = frozenset(
-    {"invalid_request", "invalid_token", INSUFFICIENT_SCOPE, dpop.INVALID_DPOP_PROOF}
-    | {dpop.USE_DPOP_NONCE}
-)
 
 
 def _dpop_failure(code: str, detail: Any) -> AuthenticationFailed:

@@ -1,5 +1,6 @@
 """Checks for the OAuth 2.0 resource server settings (``authgate.E080`` to ``W089``), and
-for DPoP and client subjects (``E090`` to ``W091``).
+for client subjects (``E090``, ``E093``, ``W090``); the DPoP proof settings have their own
+(:mod:`authgate.dpop_checks`: API tokens verify proofs too).
 
 They run only when a backend of the chain is (a subclass of)
 :class:`~authgate.schemes.oauth.backend.OAuthBackend`. Each field is checked by its
@@ -21,7 +22,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 from authgate.checks import check_fields, setting_value
-from authgate.dpop_settings import DPoPSettings
 from authgate.schemes.oauth.settings import (
     ALGORITHMS_EXPECTED,
     ALGORITHMS_HINT,
@@ -32,7 +32,6 @@ from authgate.schemes.oauth.settings import (
 __all__ = ["check_oauth_settings"]
 
 _MAX_LEEWAY = timedelta(minutes=5)
-_MAX_PROOF_AGE = timedelta(minutes=5)
 
 
 def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -56,9 +55,6 @@ def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
             )
         ]
     messages, values = check_fields(OAuthSettings)
-    dpop_messages, dpop_values = check_fields(DPoPSettings)
-    messages += dpop_messages
-    values.update(dpop_values)
     for rule in (
         _required,
         _algorithms,
@@ -67,7 +63,6 @@ def check_oauth_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         _leeway,
         _user_field,
         _audience_optional,
-        _proof_max_age,
     ):
         messages.extend(rule(values))
     messages.extend(_order(classes))
@@ -233,21 +228,6 @@ def _audience_optional(values: dict[str, Any]) -> list[CheckMessage]:
             "with this off, any of them opens this API. Turn it on unless your IdP "
             "never puts aud in introspection answers.",
             id="authgate.W090",
-        )
-    ]
-
-
-def _proof_max_age(values: dict[str, Any]) -> list[CheckMessage]:
-    max_age = values.get("DPOP_PROOF_MAX_AGE")
-    if max_age is None or max_age <= _MAX_PROOF_AGE:
-        return []
-    return [
-        Warning(
-            "AUTHGATE['DPOP_PROOF_MAX_AGE'] is more than 5 minutes.",
-            hint="A proof is meant for one request, now: a long window lets a captured "
-            "proof be replayed elsewhere for longer and grows the replay cache. Use server "
-            "nonces (DPOP_NONCES) for clients with bad clocks.",
-            id="authgate.W091",
         )
     ]
 

@@ -118,6 +118,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "last_used",
         "status_label",
         "token_format",
+        "dpop_key",
     ]
     list_select_related = ["user"]
     list_filter = ["token_format", "created", "expires"]
@@ -144,6 +145,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "use_count",
         "token_format",
         "legacy_uses",
+        "dpop_jkt",
         "rotated_from",
     ]
     change_fields: _FieldGroups = ["name", "note", *readonly_fields]
@@ -184,6 +186,11 @@ class APITokenAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("status"))
     def status_label(self, token: APIToken) -> str:
         return token.status()
+
+    @admin.display(description=gettext_lazy("DPoP key"))
+    def dpop_key(self, token: APIToken) -> str:
+        """The start of the bound key's thumbprint (the change page shows all of it)."""
+        return token.dpop_label or "-"
 
     @admin.display(description=gettext_lazy("deprecated uses (counted in the cache)"))
     def legacy_uses(self, token: APIToken) -> str:

@@ -6,6 +6,7 @@
     POST   /auth/api/tokens/                → 201 {"token": "agt_…", "item": token}
            {"name": "ci", "scopes": ["notes:read"], "expires_in": "30d",
             "allowed_ips": ["10.0.0.0/8"], "policy": {...}}      every field optional
+           with a DPoP proof (RFC 9449 §5): the token is bound to its key
     GET    /auth/api/tokens/<id>/           → 200 token
     DELETE /auth/api/tokens/<id>/           → 200 token (revoked); body {"reason": "…"} optional
     POST   /auth/api/tokens/<id>/revoke/    → the same as DELETE
@@ -13,11 +14,15 @@
            {"overlap": "1h"}                                         optional, default "0s"
 
 where ``token`` is ``{"id", "name", "prefix", "scopes", "policy", "allowed_ips", "created",
-"last_used", "last_used_ip", "expires", "revoked_at", "revoked_reason", "status"}``.
+"last_used", "last_used_ip", "expires", "revoked_at", "revoked_reason", "status",
+"dpop_jkt"}`` (``dpop_jkt``: the thumbprint of the key a DPoP-bound token is bound to, else
+``null``).
 
 Guarded by the chain (:func:`~authgate.decorators.auth_required`): a caller manages its own
 user's tokens. A restricted credential needs the scope ``tokens:manage`` and never creates or
-rotates a token with more rights than itself (:mod:`authgate.rights`). Session callers
+rotates a token with more rights than itself (:mod:`authgate.rights`); a DPoP-bound caller's
+new tokens are bound to its key (:func:`~authgate.schemes.tokens.binding.issue_binding`).
+Session callers
 need a CSRF token on unsafe methods (the session backend enforces it). Answers carrying a
 secret are ``Cache-Control: no-store``; errors use authgate's one shape (``not_found`` for an
 id that is not the caller's).
@@ -46,6 +51,7 @@ from authgate.errors import (
     ServiceUnavailable,
 )
 from authgate.responses import error_response
+from authgate.schemes.tokens import binding
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.service import TokenCacheUnreachable, issue, revoke, rotate
 from authgate.schemes.tokens.validation import (
@@ -93,6 +99,7 @@ def serialize(token: APIToken, now: Any = None) -> dict[str, Any]:
         "revoked_at": _iso(token.revoked_at),
         "revoked_reason": token.revoked_reason,
         "status": token.status(now),
+        "dpop_jkt": token.dpop_jkt or None,
     }
 
 
@@ -117,7 +124,11 @@ def _handle(view: Any) -> Any:
             error = ServiceUnavailable(detail=str(exc))
         except AuthgateError as exc:
             error = exc
-        return error_response(request, error)
+        response = error_response(request, error)
+        if isinstance(error, binding.ProofError):
+            for name, value in binding.error_headers(request, error).items():
+                response[name] = value
+        return response
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -169,7 +180,8 @@ def token_collection(request: HttpRequest) -> JsonResponse:
             INVALID_REQUEST,
             _("name is a string, scopes and allowed_ips are lists, policy is an object."),
         )
-    limits = rights.limits_for(required_identity(request))
+    identity = required_identity(request)
+    limits = rights.limits_for(identity)
     scopes, policy, allowed_ips = rights.within(
         limits,
         scopes=clean_scopes(scopes),
@@ -178,6 +190,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
     )
     now = timezone.now()
     expires_in = _duration(data.get("expires_in"), "expires_in", DEFAULT)
+    dpop_jkt = binding.issue_binding(request, identity)
     with transaction.atomic():
         token, plaintext = issue(
             request.user,
@@ -188,6 +201,7 @@ def token_collection(request: HttpRequest) -> JsonResponse:
             expires_in=rights.capped_lifetime(limits, expires_in, now),
             created_by=request.user,
             request=request,
+            dpop_jkt=dpop_jkt,
         )
         rights.clamp_expiry(limits, token)
     return JsonResponse(

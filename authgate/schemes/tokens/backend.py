@@ -1,4 +1,5 @@
-"""API tokens: ``Authorization: Bearer <token>`` (RFC 6750) or ``Token <token>`` (DRF, djblets).
+"""API tokens: ``Authorization: Bearer <token>`` (RFC 6750) or ``Token <token>`` (DRF, djblets),
+and ``DPoP <token>`` with a proof for a DPoP-bound token (RFC 9449, :mod:`.binding`).
 
 The request path, in order, and what it costs:
 
@@ -10,6 +11,7 @@ The request path, in order, and what it costs:
 4. revocation, expiry, the user's ``is_active`` (re-checked on every use: simplejwt's
    CVE-2024-22513 minted tokens for deactivated users), client IP, and ``max_uses``
    (a conditional UPDATE, so a one-time token works exactly once across workers);
+   a DPoP-bound token's proof (one signature verification) before a use is counted;
 5. ``last_used`` is noted in memory and written in batches, off the request path
    (:mod:`authgate.schemes.tokens.usage`); with ``TOKEN_USAGE_FLUSH_INTERVAL = None``, at most once
    per ``TOKEN_LAST_USED_INTERVAL`` by a conditional UPDATE on the request path.
@@ -57,7 +59,7 @@ from authgate.errors import (
     PermissionDenied,
 )
 from authgate.identity import Identity
-from authgate.schemes.tokens import legacy, usage
+from authgate.schemes.tokens import binding, legacy, usage
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.restrictions import ip_allowed, restrictions_for
 from authgate.schemes.tokens.service import CREDENTIAL_KIND
@@ -240,7 +242,19 @@ class TokenBackend(AuthorizationHeaderBackend):
         return config.keywords
 
     def challenge(self, request: HttpRequest, error: AuthgateError | None = None) -> str:
-        return bearer_challenge(self.get_keywords()[0], error)
+        if error is None:
+            return bearer_challenge(self.get_keywords()[0])
+        return binding.challenge(request, self.get_keywords()[0], error)
+
+    def challenges(self, request: HttpRequest, error: AuthgateError | None = None) -> list[str]:
+        """``Bearer`` and ``DPoP`` (RFC 9449 §7.1) when a DPoP credential or a bound token
+        was refused; the one ``Bearer`` challenge otherwise."""
+        both = binding.challenges(request, self.get_keywords()[0], error)
+        return both if both is not None else super().challenges(request, error)
+
+    def get_auth_headers(self, request: HttpRequest) -> dict[str, str]:
+        """``DPoP-Nonce`` on a DPoP request's 401, with ``DPOP_NONCES`` on."""
+        return binding.error_headers(request)
 
     def openapi_security_schemes(self) -> dict[str, dict[str, Any]]:
         """``bearerAuth`` (http bearer) for ``Bearer``, an apiKey header scheme for each
@@ -266,7 +280,11 @@ class TokenBackend(AuthorizationHeaderBackend):
         credentials = super().get_credentials(request)
         if credentials is not None:
             return credentials  # the header's (the common case: no second settings read)
-        param = token_settings().query_param
+        config = token_settings()
+        found = binding.credentials(request, config.prefix)  # DPoP agt_…: by shape
+        if found is not None:
+            return found
+        param = config.query_param
         if param and get_authorization(request) is None:
             value = request.GET.get(param)
             if value:
@@ -278,6 +296,7 @@ class TokenBackend(AuthorizationHeaderBackend):
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
         presented = credentials["token"]
+        is_dpop = "dpop" in credentials
         config = token_settings()
         if opaque.is_valid(presented, prefixes=(config.prefix,)):
             token_digest = opaque.digest(presented)
@@ -288,18 +307,34 @@ class TokenBackend(AuthorizationHeaderBackend):
                 or not hmac.compare_digest(token.digest, token_digest)
             ):
                 raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
+        elif is_dpop:  # only agt_ tokens are bound: no other format is looked up
+            raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
         else:
             # Malformed or a bad checksum, unless a migration accepts another package's
             # credentials of this shape: refused before any database work.
             token = self._legacy(presented, credentials["keyword"], config)
         now = timezone.now()
         check_token(token, request, now=now)
+        if token.dpop_jkt or is_dpop:
+            self._check_binding(request, token, presented, is_dpop=is_dpop)
         if token.max_uses is not None:
             _consume_use(token)
         _touch(token, request, now)
         if token.token_format != APIToken.Format.OPAQUE:
             legacy.note_use(token, request)
         return _identity(token)
+
+    @staticmethod
+    def _check_binding(
+        request: HttpRequest, token: APIToken, presented: str, *, is_dpop: bool
+    ) -> None:
+        """:func:`.binding.check`; a refusal that suggests a stolen token is audited."""
+        try:
+            binding.check(request, token, presented, is_dpop=is_dpop)
+        except AuthenticationFailed as exc:
+            if "audit" in exc.extra:
+                _note_failure(token, TokenEvent.Kind.FAILED, request, reason=exc.extra["audit"])
+            raise
 
     @staticmethod
     def _legacy(presented: str, keyword: str, config: TokenSettings) -> APIToken:
@@ -318,8 +353,8 @@ class TokenBackend(AuthorizationHeaderBackend):
         from authgate.schemes.session import SESSION_CREDENTIAL_KEY, remember_credential
 
         session = getattr(request, "session", None)
-        if session is None:
-            return
+        if session is None or identity.credential.dpop_jkt:
+            return  # a session cookie is a bearer credential: a DPoP-bound token starts none
         user = identity.user
         stored = {"kind": SESSION_KIND, "id": identity.credential.pk}
         if (

@@ -23,9 +23,30 @@ __all__ = ["check_token_settings"]
 def check_token_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Prefix, keywords, lifetimes, scopes, limits, caching and the query-parameter warning."""
     messages, values = check_fields(TokenSettings)
-    for rule in (_lifetimes, _query_param, _local_cache, _shared_cache, check_legacy_settings):
+    for rule in (
+        _keywords,
+        _lifetimes,
+        _query_param,
+        _local_cache,
+        _shared_cache,
+        check_legacy_settings,
+    ):
         messages.extend(rule(values))
     return messages
+
+
+def _keywords(values: dict[str, Any]) -> list[CheckMessage]:
+    keywords = values.get("TOKEN_KEYWORDS") or ()
+    if not any(keyword.lower() == "dpop" for keyword in keywords):
+        return []
+    return [
+        Error(
+            "AUTHGATE['TOKEN_KEYWORDS'] names DPoP, which is not a bearer keyword.",
+            hint="Remove it: TokenBackend takes 'DPoP agt_…' with a proof for DPoP-bound "
+            "tokens by itself, and leaves other DPoP tokens to OAuthBackend.",
+            id="authgate.E021",
+        )
+    ]
 
 
 def _lifetimes(values: dict[str, Any]) -> list[CheckMessage]:

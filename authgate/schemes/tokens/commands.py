@@ -79,6 +79,8 @@ def _describe(command: BaseCommand, token: APIToken) -> None:
         command.stdout.write(f"  from:    {' '.join(token.allowed_ips)}")
     if token.max_uses is not None:
         command.stdout.write(f"  uses:    at most {token.max_uses}")
+    if token.dpop_jkt:
+        command.stdout.write(f"  dpop:    bound to the key {token.dpop_jkt} (send it as DPoP)")
     command.stdout.write("The token is shown once; store it now:")
 
 
@@ -98,6 +100,11 @@ def _issue_arguments(parser: CommandParser) -> None:
         "--allow-ip", action="append", dest="allowed_ips", metavar="CIDR", help="Repeatable."
     )
     parser.add_argument("--max-uses", type=int, help="1 makes a one-time token.")
+    parser.add_argument(
+        "--dpop-jkt",
+        metavar="THUMBPRINT",
+        help="Bind the token to a client key (RFC 9449 DPoP): its RFC 7638 SHA-256 thumbprint.",
+    )
 
 
 def _issue(command: BaseCommand, **options: Any) -> None:
@@ -118,6 +125,7 @@ def _issue(command: BaseCommand, **options: Any) -> None:
             expires_in=_duration(options["expires_in"]),
             allowed_ips=options["allowed_ips"],
             max_uses=options["max_uses"],
+            dpop_jkt=options["dpop_jkt"],
         )
     except tokens.TokenError as exc:
         raise CommandError(str(exc)) from None

@@ -5,6 +5,10 @@ A row never holds the token itself. ``digest`` is SHA-256 of the token (versione
 costs one indexed lookup; ``display_prefix`` (``agt_`` plus six random characters) is the
 non-secret handle that lists, logs, the admin and the command line show.
 
+``dpop_jkt``, when set, binds the token to a client's key (RFC 9449, DPoP): the RFC 7638
+thumbprint of its public key, so the token works only with a fresh proof signed by that key
+(:mod:`authgate.schemes.tokens.binding`).
+
 Revocation follows djblets (``valid`` / ``invalid_date`` / ``invalid_reason``, available
 as properties) but is stored as one nullable time, ``revoked_at``: a time in the future is
 a scheduled revocation, which is how a rotated token keeps working through its overlap.
@@ -90,6 +94,16 @@ class APIToken(models.Model):
     )
     use_count = models.PositiveIntegerField(_("uses"), default=0, editable=False)
     extra_data = models.JSONField(_("extra data"), default=dict, blank=True)
+    #: The RFC 7638 SHA-256 thumbprint (base64url, 43 characters) of the client key the
+    #: token is bound to (DPoP, RFC 9449); empty: a bearer token. Set at issue, never changed.
+    dpop_jkt = models.CharField(
+        _("DPoP key thumbprint"),
+        max_length=43,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Bound to this key: the token works only with a DPoP proof signed by it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -172,6 +186,11 @@ class APIToken(models.Model):
     @property
     def invalid_reason(self) -> str:
         return self.revoked_reason
+
+    @property
+    def dpop_label(self) -> str:
+        """The bound key's thumbprint, shortened for lists (``""``: not bound)."""
+        return f"{self.dpop_jkt[:8]}…" if self.dpop_jkt else ""
 
     @property
     def is_deprecated_format(self) -> bool:

@@ -36,6 +36,7 @@ from authgate.schemes.tokens.validation import (
     TokenError,
     TokenLimitReached,
     clean_allowed_ips,
+    clean_dpop_jkt,
     clean_policy,
     clean_scopes,
     expiry,
@@ -162,6 +163,7 @@ def issue(
     extra_data: Mapping[str, Any] | None = None,
     created_by: Any = None,
     request: HttpRequest | None = None,
+    dpop_jkt: str | None = None,
     _rotated_from: APIToken | None = None,
 ) -> tuple[APIToken, str]:
     """Create a token for ``user``; returns ``(row, plaintext)``. Show the plaintext once.
@@ -169,7 +171,9 @@ def issue(
     ``scopes=None`` carries the user's full rights (within ``policy``); a list limits the
     token to those registered scopes. ``expires_in`` defaults to ``TOKEN_DEFAULT_LIFETIME``
     and may not exceed ``TOKEN_MAX_LIFETIME``; ``None`` (never) only with
-    ``ALLOW_NON_EXPIRING_TOKENS``. ``max_uses=1`` makes a one-time token.
+    ``ALLOW_NON_EXPIRING_TOKENS``. ``max_uses=1`` makes a one-time token. ``dpop_jkt``
+    (the RFC 7638 thumbprint of a client's public key) binds the token to that key: it then
+    works only as ``Authorization: DPoP …`` with a proof signed by it (RFC 9449).
     """
     if user is None or getattr(user, "pk", None) is None:
         raise TokenError(_("A token needs a saved user."))
@@ -187,6 +191,7 @@ def issue(
         "expires": expiry(expires_in, now),
         "max_uses": max_uses,
         "extra_data": dict(extra_data or {}),
+        "dpop_jkt": clean_dpop_jkt(dpop_jkt),
     }
     plaintext = opaque.generate(token_settings().prefix)
     with transaction.atomic():
@@ -213,6 +218,7 @@ def issue(
             scopes=token.scopes,
             expires=token.expires.isoformat() if token.expires else None,
             created_by=str(created_by.pk) if token.created_by_id else None,
+            **({"dpop_jkt": token.dpop_jkt} if token.dpop_jkt else {}),
         )
     token_issued.send(sender=APIToken, token=token, user=user, created_by=created_by)
     return token, plaintext
@@ -296,7 +302,8 @@ def rotate(
 
     The old token keeps working for ``overlap`` (then it is revoked with the reason
     "Rotated"), so clients can switch without downtime. ``expires_in`` defaults to the old
-    token's own lifetime, capped by ``TOKEN_MAX_LIFETIME``. Returns ``(new row, plaintext)``.
+    token's own lifetime, capped by ``TOKEN_MAX_LIFETIME``. A DPoP-bound token's successor
+    is bound to the same key. Returns ``(new row, plaintext)``.
     """
     if overlap < timedelta(0):
         raise TokenError(_("The overlap cannot be negative."))
@@ -337,6 +344,7 @@ def rotate(
             extra_data=old.extra_data,
             created_by=created_by,
             request=request,
+            dpop_jkt=old.dpop_jkt,
             _rotated_from=old,
         )
         reason = _("Rotated; replaced by %(prefix)s") % {"prefix": new.display_prefix}

@@ -1,4 +1,4 @@
-"""Validating what an API token may carry: scopes, policy, client IPs, lifetime.
+"""Validating what an API token may carry: scopes, policy, client IPs, lifetime, DPoP key.
 
 Each function returns the value as stored or raises :class:`TokenError` (a ``ValueError``)
 with a message for the person who asked: the admin, the command line and the obtain-token
@@ -7,7 +7,10 @@ endpoint show it as is.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +29,7 @@ __all__ = [
     "clean_scopes",
     "clean_policy",
     "clean_allowed_ips",
+    "clean_dpop_jkt",
     "expiry",
     "parse_lifetime",
 ]
@@ -99,6 +103,30 @@ def clean_allowed_ips(allowed_ips: Iterable[str] | None) -> list[str]:
                 % {"value": value}
             ) from None
     return sorted(set(cleaned))
+
+
+#: An RFC 7638 SHA-256 thumbprint: 32 bytes, base64url without padding (RFC 9449 §6.1).
+_JKT_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def clean_dpop_jkt(jkt: str | None) -> str:
+    """The thumbprint of the key a token is bound to (``""``: not bound); ``TokenError``
+    for anything but the one base64url spelling of 32 bytes."""
+    if not jkt:
+        return ""
+    if isinstance(jkt, str) and _JKT_RE.fullmatch(jkt):
+        try:
+            digest = base64.urlsafe_b64decode(jkt + "=")
+        except (ValueError, binascii.Error):
+            digest = b""
+        if len(digest) == 32 and base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == jkt:
+            return jkt
+    raise TokenError(
+        _(
+            "A DPoP key thumbprint is the RFC 7638 SHA-256 thumbprint of the client's public "
+            "key: 43 base64url characters."
+        )
+    )
 
 
 def expiry(expires_in: timedelta | Any | None, now: datetime) -> datetime | None:

@@ -3,10 +3,14 @@
 
 The body is JSON or a form: ``username``, ``password``, and optionally ``name``, ``scopes``
 (a list or a space-separated string of registered scopes) and ``expires_in`` (``"30d"``).
-The answer is ``{"token", "expires", "scopes"}`` with ``Cache-Control: no-store``
-(RFC 6749 §5.1). An unknown user, a wrong password and an inactive user get the same 400
-and, through :func:`~authgate.schemes.basic.password_login`, similar timing and the same
-rate limit as HTTP Basic.
+The answer is ``{"token", "token_type", "expires", "scopes"}`` with ``Cache-Control:
+no-store`` (RFC 6749 §5.1). With a ``DPoP`` proof (RFC 9449 §5: ``htm`` ``POST``, ``htu``
+this endpoint, no ``ath``) the token is bound to the proof's key and ``token_type`` is
+``DPoP``, else ``Bearer``; a refused proof is a 400 ``invalid_dpop_proof`` (or
+``use_dpop_nonce``, with a ``DPoP-Nonce``), checked before the password. An unknown user,
+a wrong password and an inactive user get the same 400 and, through
+:func:`~authgate.schemes.basic.password_login`, similar timing and the same rate limit as
+HTTP Basic.
 """
 
 from __future__ import annotations
@@ -27,15 +31,18 @@ from authgate.errors import (
 )
 from authgate.responses import error_response
 from authgate.schemes.basic import password_login
+from authgate.schemes.tokens import binding
 from authgate.schemes.tokens.service import issue
 from authgate.schemes.tokens.validation import DEFAULT, TokenError, parse_lifetime
 
 __all__ = ["obtain_token"]
 
 
-def _bad_request(code: str, detail: str) -> JsonResponse:
+def _bad_request(code: str, detail: str, **headers: str) -> JsonResponse:
     return JsonResponse(
-        {"error": code, "detail": detail}, status=400, headers={"Cache-Control": "no-store"}
+        {"error": code, "detail": detail},
+        status=400,
+        headers={"Cache-Control": "no-store", **headers},
     )
 
 
@@ -59,6 +66,7 @@ def obtain_token(request: HttpRequest) -> JsonResponse:
         expires_in = DEFAULT
         if data.get("expires_in"):
             expires_in = parse_lifetime(str(data["expires_in"]))
+        dpop_jkt = binding.issue_binding(request)
         user = password_login(request, username, password)
         token, plaintext = issue(
             user,
@@ -66,7 +74,10 @@ def obtain_token(request: HttpRequest) -> JsonResponse:
             scopes=scopes,
             expires_in=expires_in,
             request=request,
+            dpop_jkt=dpop_jkt,
         )
+    except binding.ProofError as exc:
+        return _bad_request(exc.code, str(exc.detail), **binding.error_headers(request, exc))
     except AuthenticationFailed as exc:
         # One message for unknown user, wrong password and inactive user (no enumeration).
         return _bad_request(exc.code, str(exc.detail))
@@ -79,6 +90,7 @@ def obtain_token(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "token": plaintext,
+            "token_type": "DPoP" if token.dpop_jkt else "Bearer",
             "expires": token.expires.isoformat() if token.expires else None,
             "scopes": token.scopes,
         },

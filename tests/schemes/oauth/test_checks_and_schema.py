@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from authgate.core.redaction import redact_text
+from authgate.dpop_checks import check_dpop_settings
 from authgate.schemes.oauth.checks import check_oauth_settings
 from authgate.schemes.oauth.jwks import key_algorithms, load_keys
 from tests.schemes.oauth.conftest import OAUTH_BACKEND, oauth_settings
@@ -14,7 +15,7 @@ from tests.schemes.oauth.conftest import OAUTH_BACKEND, oauth_settings
 
 def ids(settings: Any, **overrides: Any) -> set[str]:
     settings.AUTHGATE = oauth_settings("https://idp.example.com", **overrides)
-    return {message.id for message in check_oauth_settings()}
+    return {message.id for message in [*check_oauth_settings(), *check_dpop_settings()]}
 
 
 def test_clean_configuration_passes(settings):

@@ -27,7 +27,8 @@ def test_json_body(client, user):
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     body = response.json()
-    assert set(body) == {"token", "expires", "scopes"}
+    assert set(body) == {"token", "token_type", "expires", "scopes"}
+    assert body["token_type"] == "Bearer"  # DPoP when bound (tests/schemes/tokens/test_dpop.py)
     assert re.fullmatch(opaque.scanner_regex("agt"), body["token"])
     assert body["scopes"] == ["notes:read"]
     row = APIToken.objects.get()
