@@ -14,7 +14,14 @@ Wire format::
                  "rv": b64url(tag),                revocation tag (6 bytes)
                  "s": ["read:x", ...] | null,      scopes (null: no scope restriction)
                  "u": b64url(packed pk),           the user's primary key, packed
-                 "x": 1700000600}                  expires at (int seconds)
+                 "x": 1700000600,                  expires at (int seconds)
+                 "p": "api_token:42",              optional: the credential that minted it
+                 "a": ["10.0.0.0/8", ...]}         optional: its client-IP allowlist
+
+``p`` and ``a`` are present only in tokens minted from a credential (``authgate.derive``):
+tokens without them read exactly as before. ``p`` makes the revocation value include the
+user's *derived generation* (bumped when an API token or a signature key is revoked), and
+``a`` is the parent's IP allowlist, checked on every request.
     signature = keyring.sign(namespace="authgate.scoped.v1",
                              message=ascii("ags1_" + b64url(payload)), size=16)
 
@@ -82,6 +89,11 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 MAX_RECIPIENT_LENGTH = 200
 
 _KEYS = frozenset({"e", "i", "r", "rv", "s", "u", "x"})
+_OPTIONAL_KEYS = frozenset({"p", "a"})
+MAX_PARENT_LENGTH = 64
+MAX_ALLOWED_IPS = 64
+_PARENT_RE = re.compile(r"[a-z_]{1,32}:[0-9A-Za-z_-]{1,31}")
+_NETWORK_RE = re.compile(r"[0-9A-Fa-f.:/]{1,64}")
 # RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\'.
 _SCOPE_RE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -115,6 +127,10 @@ class ScopedClaims:
     recipient: str | None
     scopes: tuple[str, ...] | None
     revocation_tag: bytes = field(repr=False)
+    #: ``"<kind>:<id>"`` of the credential that minted the token, or ``None``.
+    parent: str | None = None
+    #: The minting credential's client-IP allowlist (networks as text); empty: anywhere.
+    allowed_ips: tuple[str, ...] = ()
 
 
 # -- validation (shared by create and parse) ----------------------------------------------
@@ -199,6 +215,24 @@ def _clean_scopes(scopes: object) -> tuple[str, ...] | None:
 # -- the format --------------------------------------------------------------------------
 
 
+def _clean_parent(parent: object) -> str | None:
+    if parent is None:
+        return None
+    if not isinstance(parent, str) or not _PARENT_RE.fullmatch(parent):
+        raise ValueError("parent must look like 'api_token:42'")
+    return parent
+
+
+def _clean_allowed_ips(values: object) -> tuple[str, ...]:
+    """Network texts (checked for shape here; ``ipaddress`` parses them where used)."""
+    if not isinstance(values, list) or len(values) > MAX_ALLOWED_IPS:
+        raise ValueError(f"allowed_ips must be a list of at most {MAX_ALLOWED_IPS} networks")
+    for value in values:
+        if not isinstance(value, str) or not _NETWORK_RE.fullmatch(value):
+            raise ValueError("allowed_ips must be IP networks as text")
+    return tuple(values)
+
+
 def detect(token: str) -> bool:
     """Whether ``token`` claims to be a v1 scoped token (a prefix check)."""
     return detect_prefix(token, PREFIX)
@@ -215,6 +249,8 @@ def create(
     recipient: str | None = None,
     scopes: Iterable[str] | None = None,
     now: int | None = None,
+    parent: str | None = None,
+    allowed_ips: Iterable[str] = (),
 ) -> str:
     """A scoped token for ``user_pk``, valid ``max_age`` seconds from ``now``.
 
@@ -235,6 +271,8 @@ def create(
     cleaned_endpoints = _clean_endpoints(endpoints)
     cleaned_recipient = _clean_recipient(recipient)
     cleaned_scopes = _clean_scopes(scopes)
+    cleaned_parent = _clean_parent(parent)
+    cleaned_ips = _clean_allowed_ips(list(allowed_ips))
     packed = packer.pack_pk(user_pk)
     tag = revocation_tag(
         keyring=keyring, namespace=NAMESPACE, revocation=revocation, size=REVOCATION_TAG_SIZE
@@ -248,6 +286,10 @@ def create(
         "u": b64url_encode(packed),
         "x": issued_at + max_age,
     }
+    if cleaned_parent is not None:
+        payload["p"] = cleaned_parent
+    if cleaned_ips:
+        payload["a"] = list(cleaned_ips)
     payload_bytes = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
@@ -277,8 +319,14 @@ def _claims_from_payload(payload_bytes: bytes, packer: Packer) -> ScopedClaims |
             object_pairs_hook=_no_duplicates,
             parse_constant=_reject_constant,
         )
-        if not isinstance(payload, dict) or payload.keys() != _KEYS:
+        if not isinstance(payload, dict) or not (_KEYS <= payload.keys() <= _KEYS | _OPTIONAL_KEYS):
             raise ValueError("unexpected keys")
+        parent = _clean_parent(payload.get("p"))
+        if "p" in payload and parent is None:
+            raise ValueError("bad parent")
+        allowed_ips = _clean_allowed_ips(payload.get("a", []))
+        if "a" in payload and (not allowed_ips or list(allowed_ips) != payload["a"]):
+            raise ValueError("non-canonical allowlist")
         issued_at, expires_at = payload["i"], payload["x"]
         if not (_is_int(issued_at) and _is_int(expires_at) and 0 <= issued_at < expires_at):
             raise ValueError("bad times")
@@ -315,6 +363,8 @@ def _claims_from_payload(payload_bytes: bytes, packer: Packer) -> ScopedClaims |
         recipient=recipient,
         scopes=scopes,
         revocation_tag=tag,
+        parent=parent,
+        allowed_ips=allowed_ips,
     )
 
 
