@@ -20,7 +20,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext as _
 
 from authgate.schemes.tokens.settings import token_settings
-from authgate.state import note_no_state
+from authgate.state import generation_of, note_no_state
 
 __all__ = ["connect"]
 
@@ -94,12 +94,17 @@ def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: An
 def _on_login(sender: Any, request: Any = None, **kwargs: Any) -> None:
     """A login (a password, ``force_login``, any backend) replaces whatever restricted
     credential started the session, so its restrictions and its revocation no longer bind
-    it. authgate's own token login records its token again right after."""
-    from authgate.schemes.session import SESSION_CREDENTIAL_KEY
+    it. authgate's own token login records its token again right after. The session notes
+    the user's revocation generation, so ``revoke_all`` ends it."""
+    from authgate.schemes.session import SESSION_CREDENTIAL_KEY, SESSION_GENERATION_KEY
 
     session = getattr(request, "session", None)
     if session is not None:
         session.pop(SESSION_CREDENTIAL_KEY, None)
+        user = kwargs.get("user")
+        if user is not None:
+            # The generation the session started in: revoke_all ends it (SessionBackend).
+            session[SESSION_GENERATION_KEY] = generation_of(user)
 
 
 def connect() -> None:

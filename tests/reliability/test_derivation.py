@@ -194,8 +194,11 @@ def test_5_log_out_everywhere_ends_signature_keys(alice: Any, how: str) -> None:
         alice, algorithm="ed25519", public_key=_pem(private), keyid="alice-laptop"
     )
     c = client()
+    session = client()
+    session.force_login(alice)
     with authgate_settings(BACKENDS=[HTTPSIG, *_backends()]):
         assert _signed_whoami(c, private, key.keyid).status_code == 200
+        assert session.get("/api/whoami/").status_code == 200
         if how == "revoke-all":
             call_command("authgate", "revoke-all", alice.get_username())
         elif how == "password change":
@@ -209,6 +212,7 @@ def test_5_log_out_everywhere_ends_signature_keys(alice: Any, how: str) -> None:
         response = _signed_whoami(c, private, key.keyid)
         assert response.status_code == 401, how
         assert HTTPSignatureKey.objects.get(pk=key.pk).revoked_at is not None
+        assert session.get("/api/whoami/").status_code == 401, how  # the session too
 
 
 # --- 6. a session started by a token keeps the token's limits ------------------------------
