@@ -303,8 +303,13 @@ def check_endpoints_within(restrictions: Policy | None, endpoints: dict[str, lis
         methods = (method, "HEAD") if method == "GET" else (method,)
         for path in paths:
             for resource in _resources_for(path):
-                for each in methods:
-                    if not restrictions.allows(each, resource=resource, path=path):
+                # Every object the parent's policy names for the view, too: a child for the
+                # whole view would otherwise skip an object-level block.
+                objects = (None, *sorted(restrictions.named_objects(resource)))
+                for each, object_id in ((m, o) for m in methods for o in objects):
+                    if not restrictions.allows(
+                        each, resource=resource, path=path, object_id=object_id
+                    ):
                         raise PermissionDenied(
                             INSUFFICIENT_SCOPE,
                             _(

@@ -89,6 +89,19 @@ def test_1_a_non_canonical_prefix_does_not_escape_the_policy(alice: Any, prefix:
     assert mint_scoped(c, {"GET": ["/api/notes/"]}, **bearer(parent)).status_code == 201
 
 
+def test_1_an_object_level_block_is_carried_too(alice: Any) -> None:
+    note = new_note(alice)
+    policy = {
+        "resources": {"*": {"allow": ["*"]}, "note-detail": {str(note): {"block": ["DELETE"]}}}
+    }
+    _row, parent = tokens.issue(alice, policy=policy)
+    c = client()
+    assert c.delete(f"/api/notes/{note}/", **bearer(parent)).status_code == 403
+    response = mint_scoped(c, {"DELETE": ["/api/notes/"]}, **bearer(parent))
+    assert response.status_code == 403, response.content
+    assert mint_scoped(c, {"GET": ["/api/notes/"]}, **bearer(parent)).status_code == 201
+
+
 # --- 2. use limits laundered ----------------------------------------------------------------
 
 
