@@ -12,10 +12,12 @@ be carried. The rule, per child kind:
 ============== ============================================================================
 child           carries from the parent
 ============== ============================================================================
-scoped token    endpoints ⊆ the parent's policy (canonical prefixes, every view under them),
+scoped token    (refused from a DPoP-bound parent: a bearer child would shed the binding)
+                endpoints ⊆ the parent's policy (canonical prefixes, every view under them),
                 scopes ∩, expiry ≤, the IP allowlist (signed in the token), the lineage
                 (``"p"``: the parent, or the parent's own parent for a scoped parent)
 API token       scopes ⊆, policy unchanged, allowlist narrowed, expiry ≤, ``parent`` FK
+                (a DPoP-bound caller's children are bound to its key: tokens.binding)
 signature key   nothing it could not enforce: refused from a parent with scopes, a policy,
                 endpoints or an allowlist; expiry ≤; ``parent_token`` FK
 magic link      refused from any parent but the user's own (a password or a plain session):
@@ -89,6 +91,8 @@ class Rights:
     use_limit: str | None = None
     #: ``"<kind>:<id>"`` a child records as its lineage; ``None``: the user's own credential.
     parent: str | None = None
+    #: Bound to a client key (DPoP, RFC 9449): a bearer child would shed the binding.
+    bound: bool = False
     token: APIToken | None = None
     key: HTTPSignatureKey | None = None
 
@@ -117,6 +121,7 @@ def rights_of(identity: Identity) -> Rights:
             expires_at=identity.expires_at,
             use_limit="limited-use" if credential.max_uses is not None else None,
             parent=lineage.reference(lineage.TOKEN_KIND, credential.pk),
+            bound=bool(credential.dpop_jkt),
             token=credential,
         )
     if isinstance(credential, ScopedClaims):
@@ -287,6 +292,13 @@ def derive(parent: Identity | Rights, child: Any) -> Any:
 
 
 def _scoped(parent: Rights, child: ScopedRequest) -> ScopedGrant:
+    if parent.bound:
+        raise _refuse(
+            _(
+                "A scoped token is a bearer token: it cannot carry the DPoP key binding of "
+                "the credential used here."
+            )
+        )
     endpoints = canonical_endpoints(child.endpoints)
     rights.check_endpoints_within(parent.restrictions, endpoints)
     limit = parent.restrictions.scopes if parent.restrictions is not None else None

@@ -289,3 +289,20 @@ def _register_key(c: Any, private: ed25519.Ed25519PrivateKey) -> HTTPSignatureKe
 def _signed_whoami(c: Any, private: ed25519.Ed25519PrivateKey, keyid: str) -> Any:
     headers = signed_headers("GET", "/api/whoami/", key=private, keyid=keyid)
     return c.get("/api/whoami/", headers=headers)
+
+
+def test_a_dpop_bound_token_mints_no_bearer_scoped_token(alice: Any) -> None:
+    from tests.schemes.oauth.oidc_provider import dpop_proof, new_key
+
+    key = new_key()
+    _row, bound = tokens.issue(alice, dpop_jkt=key.thumbprint())
+    url = "http://testserver/auth/scoped/"
+    response = post_json(
+        client(),
+        "/auth/scoped/",
+        {"endpoints": {"GET": ["/"]}},
+        HTTP_AUTHORIZATION=f"DPoP {bound}",
+        HTTP_DPOP=dpop_proof(key, "POST", url, access_token=bound),
+    )
+    assert response.status_code == 403, response.content
+    assert "DPoP" in response.json()["detail"]
