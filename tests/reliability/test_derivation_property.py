@@ -3,8 +3,8 @@
 Hypothesis draws a parent API token (scopes, djblets policy, IP allowlist, expiry, use
 limit) and a mint request on one path — a scoped token (``POST /auth/scoped/``), a child
 API token (``POST /auth/api/tokens/``), a session (``TOKEN_START_SESSION``), an
-HTTP-signature key (the ``/auth/keys/`` page of that session), a magic link (the
-temporary-credential page of that session) — then sends every probe of the demo API
+HTTP-signature key (the ``/auth/keys/`` page of that session), a scoped token and a magic
+link (the temporary-credential page of that session) — then sends every probe of the demo API
 (read, list, create, change, delete a note; from the allowlisted address and from
 another) with the child. Each probe the child gets through (2xx) is sent again with a twin
 of the parent (the same rights without the use limit, so probing spends nothing), on a
@@ -16,6 +16,7 @@ Everything goes through the real request stack; the figures are in the reliabili
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from itertools import count as counter
 from typing import Any
@@ -199,9 +200,29 @@ def test_child_api_tokens_never_exceed_their_parent(make_user: Any, spec: Any, w
     _no_more_than_parent(_bearer(response.json()["token"]), c, user, twin)
 
 
+def _page_scoped(session: Any, wanted: dict[str, Any]) -> str | None:
+    """A scoped token minted on the temporary-credential page (one method, its prefixes)."""
+    method, paths = next(iter(wanted["endpoints"].items()))
+    response = session.post(
+        "/auth/tokens/temporary/",
+        {
+            "kind": "scoped",
+            "scoped-methods": [method],
+            "scoped-paths": "\n".join(paths),
+            "scoped-max_age": "300",
+            "scoped-scopes": wanted["scopes"] or [],
+        },
+    )
+    assert response.status_code < 500
+    found = re.search(r'id="secret-value"[^>]*value="([^"]+)"', response.content.decode())
+    return found[1] if found else None
+
+
 @EXAMPLES
-@given(spec=parents)
-def test_sessions_keys_and_links_never_exceed_their_parent(make_user: Any, spec: Any) -> None:
+@given(spec=parents, wanted=scoped_requests)
+def test_sessions_keys_and_links_never_exceed_their_parent(
+    make_user: Any, spec: Any, wanted: Any
+) -> None:
     user, row, parent, twin = _parent(make_user, spec)
     session = client()
     with authgate_settings(TOKEN_START_SESSION=True):
@@ -232,6 +253,14 @@ def test_sessions_keys_and_links_never_exceed_their_parent(make_user: Any, spec:
             _no_more_than_parent(signed, client(), user, twin)
         else:
             assert HTTPSignatureKey.objects.filter(user=user).count() == 0
+
+        # A scoped token minted on that session's temporary-credential page.
+        token = _page_scoped(session, wanted)
+        count("derivation mints")
+        if token is not None:
+            count("derivation children")
+            auth = {"HTTP_AUTHORIZATION": f"TmpToken {token}"}
+            _no_more_than_parent(lambda m, p, b: auth, client(), user, twin)
 
         # A magic link from that session: never (a link outlives every token's limits).
         response = session.post("/auth/tokens/temporary/", {"kind": "link", "link-next": "/"})
