@@ -39,6 +39,7 @@ __all__ = [
     "TOKEN_KIND",
     "end_signature_keys",
     "hand_over",
+    "parent_of",
     "reference",
     "revoke_descendants",
 ]
@@ -56,6 +57,13 @@ _MAX_DEPTH = 64
 def reference(kind: str, pk: Any) -> str:
     """``"<kind>:<pk>"``: how a child names its parent (audit events, scoped tokens)."""
     return f"{kind}:{pk}"
+
+
+def parent_of(parent: APIToken | None, parent_key: Any) -> str:
+    """The :func:`reference` of a new API token's parent (a token, else a key)."""
+    if parent is not None:
+        return reference(TOKEN_KIND, parent.pk)
+    return reference(KEY_KIND, parent_key.pk)
 
 
 def _live(now: datetime) -> Q:

@@ -56,6 +56,8 @@ from typing import Any
 from authgate.core.encoding import b64url_decode, b64url_encode
 from authgate.core.keyring import KeyRing
 from authgate.core.packers import Packer
+from authgate.core.scoped_lineage import clean_allowed_ips as _clean_allowed_ips
+from authgate.core.scoped_lineage import clean_parent as _clean_parent
 from authgate.core.signed import (
     check_revocation_tag,
     decode_token,
@@ -90,10 +92,6 @@ MAX_RECIPIENT_LENGTH = 200
 
 _KEYS = frozenset({"e", "i", "r", "rv", "s", "u", "x"})
 _OPTIONAL_KEYS = frozenset({"p", "a"})
-MAX_PARENT_LENGTH = 64
-MAX_ALLOWED_IPS = 64
-_PARENT_RE = re.compile(r"[a-z_]{1,32}:[0-9A-Za-z_-]{1,31}")
-_NETWORK_RE = re.compile(r"[0-9A-Fa-f.:/]{1,64}")
 # RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\'.
 _SCOPE_RE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -213,24 +211,6 @@ def _clean_scopes(scopes: object) -> tuple[str, ...] | None:
 
 
 # -- the format --------------------------------------------------------------------------
-
-
-def _clean_parent(parent: object) -> str | None:
-    if parent is None:
-        return None
-    if not isinstance(parent, str) or not _PARENT_RE.fullmatch(parent):
-        raise ValueError("parent must look like 'api_token:42'")
-    return parent
-
-
-def _clean_allowed_ips(values: object) -> tuple[str, ...]:
-    """Network texts (checked for shape here; ``ipaddress`` parses them where used)."""
-    if not isinstance(values, list) or len(values) > MAX_ALLOWED_IPS:
-        raise ValueError(f"allowed_ips must be a list of at most {MAX_ALLOWED_IPS} networks")
-    for value in values:
-        if not isinstance(value, str) or not _NETWORK_RE.fullmatch(value):
-            raise ValueError("allowed_ips must be IP networks as text")
-    return tuple(values)
 
 
 def detect(token: str) -> bool:

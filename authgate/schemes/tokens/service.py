@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from authgate.audit import TokenEvent
 from authgate.clientip import client_ip
 from authgate.conf import chain_settings
 from authgate.core import opaque
+from authgate.schemes.tokens.cleanup import cleanup
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import (
@@ -43,7 +43,7 @@ from authgate.schemes.tokens.validation import (
     parse_lifetime,
 )
 from authgate.signals import token_issued, token_revoked, token_rotated
-from authgate.state import UsedToken, bump_generation
+from authgate.state import bump_generation
 
 logger = logging.getLogger(__name__)
 
@@ -225,16 +225,10 @@ def issue(
             expires=token.expires.isoformat() if token.expires else None,
             created_by=str(created_by.pk) if token.created_by_id else None,
             **({"dpop_jkt": token.dpop_jkt} if token.dpop_jkt else {}),
-            **({"parent": _parent_reference(parent, parent_key)} if parent or parent_key else {}),
+            **({"parent": lineage.parent_of(parent, parent_key)} if parent or parent_key else {}),
         )
     token_issued.send(sender=APIToken, token=token, user=user, created_by=created_by)
     return token, plaintext
-
-
-def _parent_reference(parent: APIToken | None, parent_key: Any) -> str:
-    if parent is not None:
-        return lineage.reference(lineage.TOKEN_KIND, parent.pk)
-    return lineage.reference(lineage.KEY_KIND, parent_key.pk)
 
 
 # --- revoking ---------------------------------------------------------------------------
@@ -398,21 +392,3 @@ def rotate(
         # cached copy ends with TOKEN_CACHE_TIMEOUT; revoke(old) re-sends the invalidation.
         logger.error("Token %s rotated, but the token cache was unreachable", old.display_prefix)
     return new, plaintext
-
-
-# --- cleaning up ------------------------------------------------------------------------
-
-
-def cleanup(older_than: timedelta = timedelta(days=30)) -> dict[str, int]:
-    """Delete tokens expired or revoked more than ``older_than`` ago, and one-time-use
-    records past their expiry. Deletion happens here, never on the request path."""
-    now = timezone.now()
-    cutoff = now - older_than
-    _total, tokens = APIToken.objects.filter(
-        Q(expires__lt=cutoff) | Q(revoked_at__lt=cutoff)
-    ).delete()
-    _total, used = UsedToken.objects.filter(expires_at__lt=now).delete()
-    return {
-        "tokens": tokens.get(APIToken._meta.label, 0),
-        "used_one_time_tokens": used.get(UsedToken._meta.label, 0),
-    }
