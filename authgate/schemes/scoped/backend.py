@@ -114,6 +114,15 @@ def _compiled_restrictions(endpoints: tuple[Any, ...], scopes: tuple[str, ...] |
 on_reload(_verify.cache_clear)
 
 
+def _from_allowed(claims: ScopedClaims, request: HttpRequest) -> bool:
+    """Whether the client is inside the minting credential's allowlist (signed, so only
+    networks authgate wrote; one that does not parse refuses rather than raise)."""
+    try:
+        return ip_allowed(claims.allowed_ips, client_ip(request))
+    except ValueError:
+        return False
+
+
 def _invalid() -> AuthenticationFailed:
     # One answer for a forgery and for a missing or inactive user: no enumeration. Built
     # only when refusing (translating the message on every request costs microseconds).
@@ -203,7 +212,7 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
         if not check_revocation(claims, keyring=keyring(), revocation=revocation):
             logger.debug("Refused scoped token: revoked")
             raise AuthenticationFailed(REVOKED_TOKEN, _("This token has been revoked."))
-        if claims.allowed_ips and not ip_allowed(claims.allowed_ips, client_ip(request)):
+        if claims.allowed_ips and not _from_allowed(claims, request):
             # The minting credential's allowlist travels with the token (issue #19).
             raise PermissionDenied(
                 PERMISSION_DENIED, _("This token may not be used from your IP address.")
