@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from django.test import RequestFactory
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authgate.bodies import MAX_BODY, MAX_DEPTH, read_object
 from authgate.errors import AuthgateError
@@ -85,3 +88,40 @@ def test_a_form_keeps_list_fields(rf):
         "scopes": ["a", "b"],
     }
     assert _refusal(_post(rf, "[]"), form=True) == "Send a JSON object or a form."
+
+
+# --- properties: whatever the bytes, a dict or a 400 ----------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=30,
+)
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_are_an_object_or_invalid_request(data):
+    request = RequestFactory().post("/", data=data, content_type="application/json")
+    try:
+        found = read_object(request)
+    except AuthgateError as exc:
+        assert (exc.code, exc.status_code) == ("invalid_request", 400)
+    else:
+        assert isinstance(found, dict)
+
+
+@given(_json)
+def test_any_json_value_is_read_as_json_or_refused_by_a_limit(value):
+    body = json.dumps(value)
+    request = RequestFactory().post("/", data=body, content_type="application/json")
+    try:
+        found = read_object(request)
+    except AuthgateError as exc:
+        detail = str(exc.detail)
+        expected = {"Send a JSON object.", f"The body is too large (at most {MAX_BODY} bytes)."}
+        if isinstance(value, dict):  # an object is refused only for a limit
+            expected = {f"The body is nested too deeply (at most {MAX_DEPTH} levels)."}
+            expected.add(f"The body is too large (at most {MAX_BODY} bytes).")
+        assert detail in expected
+    else:
+        assert found == json.loads(body)

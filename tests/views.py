@@ -36,3 +36,10 @@ def boom_with_data(request: HttpRequest) -> JsonResponse:
     tokens = [data.get("token"), ("tuple", data.get("token"))]
     nested = {"outer": {"inner": [{"password": data.get("password")}]}, "ok": "visible-value"}
     raise RuntimeError(f"boom with {len(data)} {len(posted)} {len(tokens)} {len(nested)} fields")
+
+
+def authgate_openapi(request: HttpRequest) -> JsonResponse:
+    """authgate's own endpoints as OpenAPI (tests/test_openapi_fuzz.py loads it over WSGI)."""
+    from authgate.contrib.endpoints import document
+
+    return JsonResponse(document())

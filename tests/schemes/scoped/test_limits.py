@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from authgate import rights
 from authgate.bodies import MAX_BODY
-from authgate.schemes.scoped.limits import MAX_PATH_LENGTH, MAX_PATHS, MAX_SCOPES
+from authgate.schemes.scoped.limits import MAX_PATH_LENGTH, MAX_PATHS, MAX_SCOPES, check_sizes
 from authgate.schemes.tokens.service import issue
-
-pytestmark = pytest.mark.django_db
 
 URL = "/auth/scoped/"
 
@@ -64,6 +64,7 @@ def refused(response: Any) -> str:
     return str(body["detail"])
 
 
+@pytest.mark.django_db
 def test_the_reproduction_2mb_200000_paths(read_token, resolver_calls):
     paths = [f"/api/notes/{i}/" for i in range(200_000)]
     body = json.dumps({"endpoints": {"GET": paths}})
@@ -73,6 +74,7 @@ def test_the_reproduction_2mb_200000_paths(read_token, resolver_calls):
     assert resolver_calls == Counter()
 
 
+@pytest.mark.django_db
 def test_many_short_paths_under_the_size_cap(read_token, resolver_calls):
     # ~2,000 paths in 14 KB: under the body cap, so only the count stops them.
     paths = ["/a/"] * 2_000
@@ -82,6 +84,7 @@ def test_many_short_paths_under_the_size_cap(read_token, resolver_calls):
     assert resolver_calls == Counter()
 
 
+@pytest.mark.django_db
 def test_paths_are_counted_over_every_method(read_token, resolver_calls):
     half = ["/api/notes/"] * (MAX_PATHS // 2 + 1)
     body = json.dumps({"endpoints": {"GET": half, "HEAD": half}})
@@ -89,6 +92,7 @@ def test_paths_are_counted_over_every_method(read_token, resolver_calls):
     assert resolver_calls == Counter()
 
 
+@pytest.mark.django_db
 def test_a_path_too_long(read_token, resolver_calls):
     body = json.dumps({"endpoints": {"GET": ["/api/" + "n" * MAX_PATH_LENGTH]}})
     assert refused(mint(body, read_token)) == (
@@ -97,6 +101,7 @@ def test_a_path_too_long(read_token, resolver_calls):
     assert resolver_calls == Counter()
 
 
+@pytest.mark.django_db
 def test_too_many_scopes(read_token, resolver_calls):
     scopes = [f"s{i}" for i in range(MAX_SCOPES + 1)]
     body = json.dumps({"endpoints": {"GET": ["/api/notes/"]}, "scopes": scopes})
@@ -106,6 +111,7 @@ def test_too_many_scopes(read_token, resolver_calls):
     assert resolver_calls == Counter()
 
 
+@pytest.mark.django_db
 def test_at_the_caps_the_request_is_checked_as_before(read_token, resolver_calls):
     paths = ["/api/notes/"] * MAX_PATHS
     response = mint(json.dumps({"endpoints": {"GET": paths}}), read_token)
@@ -113,6 +119,7 @@ def test_at_the_caps_the_request_is_checked_as_before(read_token, resolver_calls
     assert sum(resolver_calls.values()) > 0  # the rights check ran, for the paths allowed
 
 
+@pytest.mark.django_db
 def test_the_temporary_page_caps_its_paths_too(client, user, resolver_calls):
     client.force_login(user)
     response = client.post(
@@ -127,3 +134,34 @@ def test_the_temporary_page_caps_its_paths_too(client, user, resolver_calls):
     assert response.status_code == 400
     assert f"at most {MAX_PATHS} endpoint paths" in response.content.decode()
     assert resolver_calls == Counter()
+
+
+# --- properties: the caps are a pure count, whatever the shape --------------------------------
+
+
+_paths = st.lists(st.text(alphabet="/ab%.", max_size=MAX_PATH_LENGTH + 2), max_size=MAX_PATHS + 2)
+
+
+@given(
+    endpoints=st.one_of(
+        st.dictionaries(st.sampled_from(["GET", "POST", "x"]), st.one_of(_paths, st.integers())),
+        st.none(),
+        st.integers(),
+        st.text(max_size=5),
+    ),
+    scopes=st.one_of(st.none(), st.lists(st.text(max_size=3), max_size=MAX_SCOPES + 2)),
+)
+def test_check_sizes_refuses_exactly_what_is_over_a_cap(endpoints, scopes):
+    lists = list(endpoints.values()) if isinstance(endpoints, dict) else []
+    lists = [v for v in lists if isinstance(v, list)]
+    over = (
+        (scopes is not None and len(scopes) > MAX_SCOPES)
+        or sum(len(v) for v in lists) > MAX_PATHS
+        or any(len(p) > MAX_PATH_LENGTH for v in lists for p in v)
+    )
+    try:
+        check_sizes(endpoints, scopes)
+    except ValueError:
+        assert over
+    else:
+        assert not over
