@@ -63,7 +63,7 @@ def cleanse(value: Any, names: tuple[str, ...], depth: int = 0) -> Any:
         return cleanse(inner, names, depth + 1)
 
     if isinstance(value, MultiValueDict):
-        copied = MultiValueDict()
+        copied: MultiValueDict[Any, Any] = MultiValueDict()
         for key, values in value.lists():
             copied.setlist(key, [item(key, inner) for inner in values])
         return copied
