@@ -86,10 +86,11 @@ def _parse(value: str | int | float | timedelta, *, never: bool, unit: bool) -> 
             f"invalid duration {value!r}: use {forms}, e.g. 90s, 10m, 12h, 30d, 2w"
             + (", or 'never'" if never else "")
         )
-    if len(match[1]) > _MAX_DIGITS:  # never converted: int() of 5,000 digits is a ValueError
-        raise DurationError(f"{value[:20]!r}… is too long a duration")
+    digits = match[1].lstrip("0")
+    if len(digits) > _MAX_DIGITS:  # never converted: int() of 5,000 digits is a ValueError
+        raise DurationError(f"{value[:20]!r}… has too many digits for a duration")
     try:
-        return timedelta(seconds=int(match[1]) * _SECONDS[match[2].lower()])
+        return timedelta(seconds=int(digits or "0") * _SECONDS[match[2].lower()])
     except OverflowError:
         raise DurationError(f"{value!r} is too long a duration") from None
 

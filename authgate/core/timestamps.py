@@ -10,7 +10,6 @@ of year 9999 (the last second ``datetime`` can hold), or ``None``, which callers
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 __all__ = ["MAX_TIMESTAMP", "as_datetime", "numeric_date"]
@@ -28,7 +27,7 @@ def numeric_date(value: object) -> float | None:
         if not 0 <= value <= MAX_TIMESTAMP:  # compared as int: 10**400 is no float
             return None
         return float(value)
-    if not math.isfinite(value) or not 0 <= value <= MAX_TIMESTAMP:
+    if not 0 <= value <= MAX_TIMESTAMP:  # false for NaN as for ±inf: both are refused
         return None
     return value
 

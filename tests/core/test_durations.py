@@ -96,3 +96,13 @@ def test_numbers_are_a_bounded_duration_or_a_duration_error(value: float) -> Non
     except DurationError:
         return
     assert duration is not None and abs(duration) <= MAX_DURATION
+
+
+def test_digits_are_counted_without_leading_zeros() -> None:
+    assert parse_duration("0" * 30 + "90s") == timedelta(seconds=90)
+    assert parse_duration("000") == timedelta(0)
+    # 12 digits are converted, then refused by the bound; 13 are not converted at all.
+    with pytest.raises(DurationError, match="is longer than 36500 days"):
+        parse_duration("999999999999s")
+    with pytest.raises(DurationError, match="has too many digits"):
+        parse_duration("1000000000000s")

@@ -68,6 +68,7 @@ def test_any_bytes_are_a_value_or_a_refusal(data: bytes) -> None:
         (b'"[[[[["', 0),  # brackets in a string are text
         (b'["\\"[[[", []]', 2),  # so are brackets after an escaped quote
         (b'["\\\\", [[]]]', 3),  # an escaped backslash ends before the quote
+        (b'["\\\n[[[", 1]', 1),  # an escaped raw newline (not JSON) stays in the string
         (b"[]][[[", 2),  # malformed: measured as written, the parser stops at the 3rd byte
     ],
 )

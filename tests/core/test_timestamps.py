@@ -41,6 +41,8 @@ def test_unusable(value: object) -> None:
     ("value", "expected"),
     [
         (0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (0.0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (0.5, datetime(1970, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)),
         (1_700_000_000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
         (1_700_000_000.5, datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=UTC)),
         (MAX_TIMESTAMP, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
