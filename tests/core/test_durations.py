@@ -106,3 +106,14 @@ def test_digits_are_counted_without_leading_zeros() -> None:
         parse_duration("999999999999s")
     with pytest.raises(DurationError, match="has too many digits"):
         parse_duration("1000000000000s")
+
+
+def test_never_and_unit_narrow_only_what_they_say() -> None:
+    assert parse_duration("30d", never=True) == timedelta(days=30)
+    assert parse_duration("30d", unit=True) == timedelta(days=30)
+    with pytest.raises(DurationError, match="use a number and a unit, e.g"):
+        parse_duration("soon", unit=True)
+    with pytest.raises(DurationError, match="use seconds, or a number and a unit, e.g"):
+        parse_duration("soon")
+    with pytest.raises(TypeError, match="a duration is a number of seconds"):
+        parse_duration([30])  # type: ignore[arg-type]
