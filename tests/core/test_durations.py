@@ -111,9 +111,9 @@ def test_digits_are_counted_without_leading_zeros() -> None:
 def test_never_and_unit_narrow_only_what_they_say() -> None:
     assert parse_duration("30d", never=True) == timedelta(days=30)
     assert parse_duration("30d", unit=True) == timedelta(days=30)
-    with pytest.raises(DurationError, match="use a number and a unit, e.g"):
+    with pytest.raises(DurationError, match="use a number and a unit"):
         parse_duration("soon", unit=True)
-    with pytest.raises(DurationError, match="use seconds, or a number and a unit, e.g"):
+    with pytest.raises(DurationError, match="use seconds, or a number and a unit"):
         parse_duration("soon")
     with pytest.raises(TypeError, match="a duration is a number of seconds"):
         parse_duration([30])  # type: ignore[arg-type]
