@@ -73,6 +73,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "redaction": ("tests/core/test_redaction.py",),
     "slots": ("tests/core/test_slots.py", "tests/core/test_links_v1.py"),
     "durations": ("tests/core/test_durations.py",),
+    "json_limits": ("tests/core/test_json_limits.py",),
+    "timestamps": ("tests/core/test_timestamps.py",),
     "uri": ("tests/core/test_uri.py",),
     "sesame_v2": ("tests/core/test_sesame_v2.py",),
     "sesame_packers": ("tests/core/test_sesame_v2.py",),

@@ -17,6 +17,9 @@ A minted token never exceeds the credential used to mint it:
   credential passes its limit on even when no scopes are requested;
 * it expires no later than the minting credential.
 
+The request's size is capped before anything is resolved (:mod:`authgate.schemes.scoped.limits`:
+at most 50 paths of at most 512 characters, 50 scopes; the body at most 16 KB).
+
 Answers 201 with the token, 400 ``invalid_request`` for a malformed request, 401 without
 credentials, 403 ``insufficient_scope`` when the request asks for more than the minting
 credential has.
@@ -40,6 +43,7 @@ from authgate.errors import (
 )
 from authgate.responses import error_response
 from authgate.rights import capped_max_age, check_endpoints_within, granted_scopes
+from authgate.schemes.scoped.limits import check_sizes
 from authgate.schemes.scoped.service import (
     build_restrictions,
     clean_endpoints,
@@ -68,6 +72,7 @@ def mint(request: HttpRequest) -> JsonResponse:
     try:
         try:
             data = read_object(request, fields=_FIELDS)
+            check_sizes(data.get("endpoints"), data.get("scopes"))  # before any resolving
             if "endpoints" not in data:
                 raise ValueError('"endpoints" is required, e.g. {"GET": ["/api/notes/"]}')
             endpoints = clean_endpoints(data["endpoints"])
