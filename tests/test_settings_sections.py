@@ -122,7 +122,7 @@ def test_a_refused_value_names_its_check_at_build_and_in_the_checks(
 
 def test_defaults_are_generated_from_the_sections() -> None:
     keys = [spec.key for section in BUILT_IN for _attribute, spec in section.specs()]
-    assert len(keys) == len(set(keys)) == len(DEFAULTS) == 81
+    assert len(keys) == len(set(keys)) == len(DEFAULTS) == 89
     assert DEFAULTS["TOKEN_PREFIX"] == "agt"
     assert DEFAULTS["SCOPED_MAX_AGE"] == timedelta(hours=1)
     assert DEFAULTS["OAUTH_HTTP_TIMEOUT"] == 5
