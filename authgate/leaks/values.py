@@ -91,6 +91,12 @@ def value_hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _handled_id(hashed: str) -> str:
+    """The ``UsedToken`` id recording that a signed value was handled as leaked (hashed
+    again, so it never collides with a one-time link's own record)."""
+    return hashlib.sha256(f"{LEAKED_KIND}:{hashed}".encode("ascii")).hexdigest()
+
+
 def inspect(value: str) -> Finding | None:
     """What ``value`` is, or ``None`` when it is none of our formats (a near-miss with a bad
     checksum or signature: GitHub's ``false_positive``). At most one query for an API
@@ -183,8 +189,13 @@ def _link(value: str) -> Finding | None:
         expires_at = datetime.fromtimestamp(claims.timestamp + cfg.max_age_seconds, tz=UTC)
     expired = expires_at is not None and expires_at <= timezone.now()
     used_up = cfg.one_time and UsedToken.objects.filter(token_id=fmt.token_id(value)).exists()
-    # "invalid" in the default scope may be a live link of another scope: see the module doc.
-    live = status in {"ok", "invalid"} and not expired and not used_up
+    # "invalid" in the default scope may be a live link of another scope (module doc),
+    # unless this very value was already handled as leaked.
+    live = status == "ok" or (
+        status == "invalid"
+        and not UsedToken.objects.filter(token_id=_handled_id(value_hash(value))).exists()
+    )
+    live = live and not expired and not used_up
     return Finding(
         LINK_KIND,
         ident,
@@ -203,8 +214,9 @@ def revoke(finding: Finding, reason: str, *, request: HttpRequest | None = None)
         return False
     if finding.token is not None:
         return tokens.revoke(finding.token, reason, request=request)
-    handled = hashlib.sha256(f"{LEAKED_KIND}:{finding.value_hash}".encode("ascii")).hexdigest()
-    if not consume_once(handled, kind=LEAKED_KIND, expires_at=finding.expires_at):
+    if not consume_once(
+        _handled_id(finding.value_hash), kind=LEAKED_KIND, expires_at=finding.expires_at
+    ):
         return False
     generation = bump_generation(finding.user)
     audit.record(
