@@ -117,8 +117,8 @@ def _api_token(value: str) -> Finding:
         return Finding(
             "api_token", opaque.display_prefix(value), False, False, value_hash=value_hash(value)
         )
-    now = timezone.now()
-    live = row.status(now) in {"active", "rotating"} and row.user.is_active
+    # Live even if its user is inactive now: reactivating them must not revive it.
+    live = row.status(timezone.now()) in {"active", "rotating"}
     return Finding(
         tokens.CREDENTIAL_KIND,
         row.display_prefix,

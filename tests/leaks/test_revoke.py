@@ -112,3 +112,17 @@ def test_revocation_is_rate_limited_per_client(client, settings):
     settings.AUTHGATE = {**settings.AUTHGATE, "LEAKS_REVOKE_RATE": "2/m"}
     statuses = [revoke(client, token="nonsense").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_a_token_of_a_deactivated_user_keeps_its_reason(client, make_user):
+    """Deactivating a user already revoked their tokens: the same 200, nothing rewritten."""
+    user = make_user("holder")
+    row, plaintext = tokens.issue(user)
+    user.is_active = False
+    user.save()
+    row.refresh_from_db()
+    reason = row.revoked_reason
+    assert reason
+    assert revoke(client, token=plaintext).status_code == 200
+    row.refresh_from_db()
+    assert row.revoked_reason == reason
