@@ -35,7 +35,7 @@ def near_misses(real: str, rng: random.Random) -> list[str]:
         real[:-3],  # truncated
         real + "Z",  # one character too many
         "X" + real,  # glued to a word
-        real[:10] + rng.choice("abcdef") + real[11:],  # one typo inside
+        real[:10] + rng.choice([c for c in "abcdef" if c != real[10]]) + real[11:],  # a typo
     ]
 
 
