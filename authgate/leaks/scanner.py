@@ -5,8 +5,12 @@ One regex per format, joined into one alternation and run over the text in chunk
 credential cut by a chunk boundary is still found whole: each chunk is scanned together
 with the last :data:`OVERLAP` characters of the one before (longer than any credential),
 and a match is taken from a chunk only if it starts before that overlap (the next chunk
-finds the others, once). The character before each window is kept too, so the
-"not glued to another word" boundary means the same at a chunk's edge as anywhere else.
+finds the others, once).
+
+A match may start right after a letter or digit: leaked text is often escaped or encoded
+(``\nagt_…`` in a JSON log, ``%3Dagl1_…`` in an encoded URL), and the checks below, not
+the boundary, tell a credential from noise. It must not run on into more token characters:
+``agt_`` plus 43 characters is no token.
 
 The regexes are candidates only, like a secret scanner's: :func:`authgate.leaks.values.
 inspect` checks each one (an API token's checksum, a signed token's MAC) before it counts
@@ -33,7 +37,6 @@ CHUNK = 1 << 20
 OVERLAP = 2 * MAX_TOKEN_LENGTH
 
 _B64 = "[A-Za-z0-9_-]"
-_EDGE = r"(?<![A-Za-z0-9_\-.])"  # not glued to the end of another word or token
 _END = r"(?![A-Za-z0-9_\-])"
 
 
@@ -53,9 +56,9 @@ def regexes() -> dict[str, str]:
 
 
 def pattern() -> re.Pattern[str]:
-    """All of :func:`regexes` in one alternation, each bounded on both sides."""
+    """All of :func:`regexes` in one alternation, none running on into token characters."""
     joined = "|".join(f"(?:{regex})" for regex in regexes().values())
-    return re.compile(f"{_EDGE}(?:{joined}){_END}", re.ASCII)
+    return re.compile(f"(?:{joined}){_END}", re.ASCII)
 
 
 def _chunks(stream: TextIO | Iterable[str]) -> Iterator[str]:
@@ -71,17 +74,14 @@ def candidates(stream: TextIO | Iterable[str]) -> Iterator[str]:
     strings), in order, whole even across chunk boundaries. Not yet checked: see
     :func:`authgate.leaks.values.inspect`."""
     regex = pattern()
-    carry = ""  # the previous window's unscanned tail, plus one character before it
-    start = 0  # where in `carry` matches may begin (1 when a character precedes)
+    carry = ""  # the previous window's tail, not yet scanned for matches starting in it
     for chunk in _chunks(stream):
         window = carry + chunk
         cut = len(window) - OVERLAP  # matches starting here or later wait for more text
-        for found in regex.finditer(window, start):
+        for found in regex.finditer(window):
             if found.start() >= cut:
                 break
             yield found.group()
-        keep_from = max(cut, start)
-        carry = window[keep_from - 1 :] if keep_from > 0 else window
-        start = 1 if keep_from > 0 else start
-    for found in regex.finditer(carry, start):
+        carry = window[max(cut, 0) :]
+    for found in regex.finditer(carry):
         yield found.group()

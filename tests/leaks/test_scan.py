@@ -189,3 +189,13 @@ def test_the_regexes_match_what_is_issued(make_user):
     assert re.fullmatch(regexes["api_token"], tokens.issue(user)[1])
     assert re.fullmatch(regexes["scoped"], scoped.issue(user, {"GET": ["/api/"]}))
     assert re.fullmatch(regexes["link:agl1_"], links.get_token(user))
+
+
+def test_escaped_and_encoded_credentials_are_found(make_user):
+    """A JSON log's ``\\n`` and an encoded URL's ``%3D`` glue a letter or digit to the
+    token: still found (the checks, not a word boundary, tell noise apart)."""
+    user = make_user("frank")
+    api, link = tokens.issue(user)[1], links.get_token(user)
+    text = f'{{"msg": "auth failed\\n{api}"}} GET /next=%2Flogin%3Fsesame%3D{link}%26x=1'
+    assert list(scanner.candidates(io.StringIO(text))) == [api, link]
+    assert list(scanner.candidates(io.StringIO(api + "Z"))) == []  # runs on: no token
