@@ -18,6 +18,11 @@ value was live, dead, unknown or garbage (§2.2): the response says nothing abou
 tokens exist. Only a missing ``token`` is a 400 ``invalid_request`` (§2.2.1). The hint is
 ignored: each value names its own kind by its prefix (§2.1 allows that). Rate limited per
 client IP (``LEAKS_REVOKE_RATE``). No e-mail: a client logging out uses this too.
+
+Timing: a value failing its checksum or signature costs no query; one that passes costs the
+same indexed lookup whether it is stored or not. Only revoking a live credential costs
+more, and only a caller who already holds that credential can cause it: nobody learns of
+tokens they do not hold.
 """
 
 from __future__ import annotations
