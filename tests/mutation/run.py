@@ -78,6 +78,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "uri": ("tests/core/test_uri.py",),
     "sesame_v2": ("tests/core/test_sesame_v2.py",),
     "sesame_packers": ("tests/core/test_sesame_v2.py",),
+    "keycache": ("tests/core/test_keycache.py",),
 }
 #: Core modules without Django-free tests of their own, so not mutation-tested yet.
 NOT_COVERED: dict[str, str] = {
