@@ -69,6 +69,7 @@ SECTIONS = (
     "authgate.schemes.oauth.settings.OAuthSettings",
     "authgate.dpop_settings.DPoPSettings",
     "authgate.schemes.httpsig.settings.HTTPSigSettings",
+    "authgate.leaks.settings.LeakSettings",
 )
 
 #: Every built-in key and its default (generated from :data:`SECTIONS` on first use).

@@ -54,6 +54,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from authgate.conf import chain_settings
+from authgate.core.timestamps import numeric_date
 from authgate.core.uri import normalise_http_uri
 from authgate.dpop_settings import dpop_settings
 from authgate.errors import INVALID_TOKEN, ServiceUnavailable
@@ -314,7 +315,8 @@ def _check_claims(
     expected = normalise_http_uri(request_uri(request))
     if not isinstance(htu, str) or expected is None or normalise_http_uri(htu) != expected:
         raise _bad(_("The DPoP proof was made for another URL."))
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
+    iat = numeric_date(iat)  # NaN would pass both comparisons below; 1e20 is no date
+    if iat is None:
         raise _bad(_("The DPoP proof has no usable iat claim."))
     config = dpop_settings()
     skew = config.clock_skew.total_seconds()
@@ -326,7 +328,7 @@ def _check_claims(
         ath = claims.get("ath")
         if not isinstance(ath, str) or not _equal(ath, access_token_hash(access_token)):
             raise _bad(_("The DPoP proof was made for another access token (ath)."))
-    return jti, htu, float(iat)
+    return jti, htu, iat
 
 
 def _equal(a: str, b: str) -> bool:

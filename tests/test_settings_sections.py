@@ -122,7 +122,7 @@ def test_a_refused_value_names_its_check_at_build_and_in_the_checks(
 
 def test_defaults_are_generated_from_the_sections() -> None:
     keys = [spec.key for section in BUILT_IN for _attribute, spec in section.specs()]
-    assert len(keys) == len(set(keys)) == len(DEFAULTS) == 81
+    assert len(keys) == len(set(keys)) == len(DEFAULTS) == 89
     assert DEFAULTS["TOKEN_PREFIX"] == "agt"
     assert DEFAULTS["SCOPED_MAX_AGE"] == timedelta(hours=1)
     assert DEFAULTS["OAUTH_HTTP_TIMEOUT"] == 5
@@ -157,6 +157,7 @@ def test_the_algorithm_lists_match_the_code_that_verifies() -> None:
 
 def test_backends_name_their_section() -> None:
     from authgate.dpop_settings import DPoPSettings
+    from authgate.leaks.settings import LeakSettings
     from authgate.schemes.httpsig.backend import HTTPSignatureBackend
     from authgate.schemes.links.backend import LinkBackend
     from authgate.schemes.oauth.backend import OAuthBackend
@@ -172,7 +173,8 @@ def test_backends_name_their_section() -> None:
             OAuthBackend,
             HTTPSignatureBackend,
         )
-    } == set(BUILT_IN[1:]) - {DPoPSettings}  # DPoP's is read by the OAuth backend
+    } == set(BUILT_IN[1:]) - {DPoPSettings, LeakSettings}
+    # DPoP's is read by the OAuth and token backends; the leaks' by their endpoints and command
 
 
 def test_not_a_dict_is_reported_and_refused() -> None:

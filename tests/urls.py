@@ -8,5 +8,7 @@ urlpatterns = [
     path("t/basic-only/", views.basic_only, name="t-basic-only"),
     path("t/mixin/", views.MixinView.as_view(), name="t-mixin"),
     path("t/boom/", views.boom, name="t-boom"),
+    path("t/boom-data/", views.boom_with_data, name="t-boom-data"),
+    path("t/openapi.json", views.authgate_openapi, name="t-openapi"),
     path("", include("demo.urls")),
 ]

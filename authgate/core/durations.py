@@ -14,6 +14,11 @@ narrow the grammar where a form of it makes no sense and say so in their help: A
 lifetimes want a unit (``unit=True``: is ``"30"`` thirty seconds or thirty days?) and accept
 ``"never"`` (``never=True``); scoped tokens always expire, so they leave ``never`` off.
 
+Every duration is bounded: at most :data:`MAX_DURATION` (36,500 days, about a century)
+either way. Anything longer is a :class:`DurationError`, not a value: no credential needs
+to live longer, and ``now + duration`` must stay a date (``datetime`` ends in year 9999,
+``"99999999d"`` fits a ``timedelta`` and overflows the first addition — a 500).
+
 A rate (``LOGIN_LIMIT_RATE``, ``LINK_REQUEST_RATE``) is a count per period, in the same
 units: ``"5/m"``, ``"100/h"``, ``"10/15m"`` (:func:`parse_rate`).
 """
@@ -24,11 +29,16 @@ import math
 import re
 from datetime import timedelta
 
-__all__ = ["DurationError", "parse_duration", "parse_rate"]
+__all__ = ["MAX_DURATION", "DurationError", "parse_duration", "parse_rate"]
+
+#: The longest duration :func:`parse_duration` returns (and the most negative, negated).
+MAX_DURATION = timedelta(days=36500)
 
 _DURATION_RE = re.compile(r"\s*(\d+)\s*([smhdw]?)\s*", re.IGNORECASE)
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NEVER = frozenset({"never", "none"})
+# More digits than any duration under MAX_DURATION needs, in seconds (3,153,600,000: 10).
+_MAX_DIGITS = 12
 
 
 class DurationError(ValueError):
@@ -43,8 +53,16 @@ def parse_duration(
     A ``timedelta`` is returned as is, an ``int`` or ``float`` is seconds, a ``str``
     follows the grammar above (with ``unit``, a bare number is refused). Anything else is a
     ``TypeError``; text outside the grammar, and numbers no ``timedelta`` can hold, are a
-    :class:`DurationError`. The sign and the range are the caller's to check.
+    :class:`DurationError`, as is anything longer than :data:`MAX_DURATION` either way.
+    The sign, and a narrower range, are the caller's to check.
     """
+    duration = _parse(value, never=never, unit=unit)
+    if duration is not None and abs(duration) > MAX_DURATION:
+        raise DurationError(f"{value!r} is longer than {MAX_DURATION.days} days")
+    return duration
+
+
+def _parse(value: str | int | float | timedelta, *, never: bool, unit: bool) -> timedelta | None:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -68,8 +86,11 @@ def parse_duration(
             f"invalid duration {value!r}: use {forms}, e.g. 90s, 10m, 12h, 30d, 2w"
             + (", or 'never'" if never else "")
         )
+    digits = match[1].lstrip("0")
+    if len(digits) > _MAX_DIGITS:  # never converted: int() of 5,000 digits is a ValueError
+        raise DurationError(f"{value[:20]!r}… has too many digits for a duration")
     try:
-        return timedelta(seconds=int(match[1]) * _SECONDS[match[2].lower()])
+        return timedelta(seconds=int(digits or "0") * _SECONDS[match[2].lower()])
     except OverflowError:
         raise DurationError(f"{value!r} is too long a duration") from None
 

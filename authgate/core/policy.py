@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .djblets import DjbletsRule, rule_from_canonical
 from .paths import normalize_path, path_matches
+from .policy_terms import METHOD_LIST, STANDARD_METHODS, PolicyError, shown, upper_method
 
 __all__ = [
     "STANDARD_METHODS",
@@ -31,9 +33,6 @@ __all__ = [
     "compile_djblets",
 ]
 
-STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_METHOD_LIST = ", ".join(sorted(STANDARD_METHODS))
-
 #: Scope names: lowercase ASCII words, optionally qualified by ``:``-separated parts, e.g.
 #: ``notes``, ``notes:read``, ``admin.users:write``. No ``*``: :meth:`Policy.has_scope` is
 #: plain membership, and a name that looks like a wildcard would promise more than it does.
@@ -43,78 +42,9 @@ _MAX_SCOPE_LENGTH = 128
 #: cache too: at most 1024 entries of at most this size).
 MAX_POLICY_LENGTH = 65_536
 
-# ASCII-only uppercase: str.upper() maps e.g. LATIN SMALL LETTER LONG S (U+017F) to "S".
-_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-class PolicyError(ValueError):
-    """A policy is malformed; the message says where and what was expected."""
-
-
-def _show(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _upper(method: str) -> str:
-    return method.translate(_ASCII_UPPER)
-
-
 # --- rules ----------------------------------------------------------------------------
 # A rule answers allows(); a Policy is the conjunction of its rules. Rules compare equal by
 # their canonical definition, so `p & p` does not grow.
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One djblets ``{"allow": [...], "block": [...]}`` entry, methods uppercased."""
-
-    allow: frozenset[str]
-    block: frozenset[str]
-
-    def decide(self, method: str) -> bool | None:
-        # djblets precedence: an exact method beats "*", and block beats allow at each level.
-        if method in self.block:
-            return False
-        if method in self.allow:
-            return True
-        if "*" in self.block:
-            return False
-        if "*" in self.allow:
-            return True
-        return None  # no opinion: fall through to the next key
-
-
-@dataclass(frozen=True, slots=True)
-class _DjbletsRule:
-    canonical: str
-    default: _Entry | None = field(compare=False)
-    sections: Mapping[str, Mapping[str, _Entry]] = field(compare=False)
-
-    def allows(
-        self, method: str, resource: str | None, path: str | None, object_id: str | None
-    ) -> bool:
-        method = _upper(method)
-        # Most specific first: the object, the resource's "*", the global "*"; else allow.
-        for entry in self._lookup(resource, object_id):
-            if entry is not None and (decision := entry.decide(method)) is not None:
-                return decision
-        return True
-
-    def _lookup(self, resource: str | None, object_id: str | None) -> Iterator[_Entry | None]:
-        section = self.sections.get(resource) if resource is not None else None
-        if section is not None:
-            if object_id is not None:
-                yield section.get(object_id)
-            yield section.get("*")
-        yield self.default
-
-    def __repr__(self) -> str:
-        text = self.canonical
-        return f"djblets {text if len(text) <= 200 else text[:197] + '...'}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_djblets_rule_from_canonical, (self.canonical,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +57,14 @@ class _EndpointsRule:
     ) -> bool:
         if path is None:
             return False  # a path restriction cannot be checked without a path: fail closed
-        prefixes = self.by_method.get(_upper(method), ())
+        prefixes = self.by_method.get(upper_method(method), ())
         return any(path_matches(prefix, path) for prefix in prefixes)
 
     def __repr__(self) -> str:
-        return "endpoints " + _show({m: list(p) for m, p in self.endpoints}, 200)
+        return "endpoints " + shown({m: list(p) for m, p in self.endpoints}, 200)
 
 
-_Rule = _DjbletsRule | _EndpointsRule
+_Rule = DjbletsRule | _EndpointsRule
 
 
 # --- the policy -----------------------------------------------------------------------
@@ -194,28 +124,28 @@ class Policy:
         if not isinstance(endpoints, Mapping):
             raise PolicyError(
                 f"endpoints must be a mapping of HTTP methods to lists of paths, "
-                f"got {_show(endpoints)}"
+                f"got {shown(endpoints)}"
             )
         collected: dict[str, set[str]] = {}
         for method, paths in endpoints.items():
-            if not isinstance(method, str) or _upper(method) not in STANDARD_METHODS:
+            if not isinstance(method, str) or upper_method(method) not in STANDARD_METHODS:
                 raise PolicyError(
-                    f"endpoints: {_show(method)} is not a standard HTTP method "
-                    f"(expected one of {_METHOD_LIST})"
+                    f"endpoints: {shown(method)} is not a standard HTTP method "
+                    f"(expected one of {METHOD_LIST})"
                 )
             where = f"endpoints[{method!r}]"
             if isinstance(paths, str | bytes) or not isinstance(paths, Sequence):
-                raise PolicyError(f"{where} must be a list of paths, got {_show(paths)}")
-            bucket = collected.setdefault(_upper(method), set())
+                raise PolicyError(f"{where} must be a list of paths, got {shown(paths)}")
+            bucket = collected.setdefault(upper_method(method), set())
             for index, path in enumerate(paths):
                 if not isinstance(path, str) or not path.startswith("/"):
                     raise PolicyError(
                         f"{where}[{index}] must be an absolute path starting with '/', "
-                        f"got {_show(path)}"
+                        f"got {shown(path)}"
                     )
                 if normalize_path(path) is None:
                     raise PolicyError(
-                        f"{where}[{index}] is not a usable path prefix: {_show(path)} "
+                        f"{where}[{index}] is not a usable path prefix: {shown(path)} "
                         f"(no control characters, backslashes or '..' above the root)"
                     )
                 bucket.add(path)
@@ -230,7 +160,7 @@ class Policy:
         """A policy limited to the named scopes (see :data:`SCOPE_RE`); it allows every
         method and path, and :meth:`has_scope` is membership."""
         if isinstance(scopes, str | bytes) or not isinstance(scopes, Iterable):
-            raise PolicyError(f"scopes must be a list of scope names, got {_show(scopes)}")
+            raise PolicyError(f"scopes must be a list of scope names, got {shown(scopes)}")
         names = list(scopes)
         for index, name in enumerate(names):
             if (
@@ -239,7 +169,7 @@ class Policy:
                 or SCOPE_RE.fullmatch(name) is None
             ):
                 raise PolicyError(
-                    f"scopes[{index}] is not a valid scope name: {_show(name)} (expected "
+                    f"scopes[{index}] is not a valid scope name: {shown(name)} (expected "
                     f"lowercase words like 'notes' or 'notes:read', at most "
                     f"{_MAX_SCOPE_LENGTH} characters)"
                 )
@@ -282,7 +212,7 @@ class Policy:
             return frozenset()
         found: set[str] = set()
         for rule in self._rules:
-            if isinstance(rule, _DjbletsRule):
+            if isinstance(rule, DjbletsRule):
                 found.update(key for key in rule.sections.get(resource, {}) if key != "*")
         return frozenset(found)
 
@@ -344,7 +274,7 @@ def compile_djblets(data: Mapping[str, Any] | None) -> Policy:
     if data is None:
         return _UNRESTRICTED
     if not isinstance(data, Mapping):
-        raise PolicyError(f"policy must be a JSON object, got {_show(data)}")
+        raise PolicyError(f"policy must be a JSON object, got {shown(data)}")
     try:
         # Canonical JSON is the cache key: equal policies share one compiled Policy.
         canonical = json.dumps(
@@ -366,79 +296,5 @@ def compile_djblets(data: Mapping[str, Any] | None) -> Policy:
 
 @functools.lru_cache(maxsize=1024)
 def _compile_canonical(canonical: str) -> Policy:
-    rule = _djblets_rule_from_canonical(canonical)
+    rule = rule_from_canonical(canonical)
     return _UNRESTRICTED if rule is None else Policy._build((rule,), None)
-
-
-def _djblets_rule_from_canonical(canonical: str) -> _DjbletsRule | None:
-    data = json.loads(canonical)
-    if not isinstance(data, dict):
-        raise PolicyError(f"policy must be a JSON object, got {_show(data)}")
-    for key in data:
-        if key != "resources":
-            raise PolicyError(f"policy has an unknown key {key!r} (the only key is 'resources')")
-    resources = data.get("resources", {})
-    if not isinstance(resources, dict):
-        raise PolicyError(f"resources must be an object, got {_show(resources)}")
-
-    default: _Entry | None = None
-    sections: dict[str, dict[str, _Entry]] = {}
-    for policy_id, section in resources.items():
-        if policy_id == "*":
-            default = _entry(section, "resources['*']")
-            continue
-        where = f"resources[{policy_id!r}]"
-        if not policy_id:
-            raise PolicyError("resources has an empty policy id")
-        if not isinstance(section, dict):
-            raise PolicyError(
-                f"{where} must be an object mapping object ids (or '*') to "
-                f"{{'allow': [...], 'block': [...]}}, got {_show(section)}"
-            )
-        entries: dict[str, _Entry] = {}
-        for object_id, value in section.items():
-            if object_id in ("allow", "block") and isinstance(value, list):
-                raise PolicyError(
-                    f"{where}[{object_id!r}] must be an object, got {_show(value)}; per-resource "
-                    f"rules go one level down, keyed by object id or '*': "
-                    f"{where}['*'] = {{{object_id!r}: [...]}}"
-                )
-            if not object_id:
-                raise PolicyError(f"{where} has an empty object id")
-            entries[object_id] = _entry(value, f"{where}[{object_id!r}]")
-        sections[policy_id] = entries
-
-    every_entry = [default, *(e for s in sections.values() for e in s.values())]
-    if not any(entry is not None and entry.block for entry in every_entry):
-        return None  # nothing can deny: the rule would allow every request
-    return _DjbletsRule(canonical, default, sections)
-
-
-def _entry(value: object, where: str) -> _Entry:
-    if not isinstance(value, dict):
-        raise PolicyError(
-            f"{where} must be an object with 'allow' and/or 'block' lists, got {_show(value)}"
-        )
-    for key in value:
-        if key not in ("allow", "block"):
-            raise PolicyError(f"{where} has an unknown key {key!r} (expected 'allow', 'block')")
-    return _Entry(
-        allow=_methods(value.get("allow", []), f"{where}.allow"),
-        block=_methods(value.get("block", []), f"{where}.block"),
-    )
-
-
-def _methods(value: object, where: str) -> frozenset[str]:
-    if not isinstance(value, list):
-        raise PolicyError(f"{where} must be a list of HTTP methods, got {_show(value)}")
-    methods: set[str] = set()
-    for index, method in enumerate(value):
-        if not isinstance(method, str) or (
-            (upper := _upper(method)) not in STANDARD_METHODS and upper != "*"
-        ):
-            raise PolicyError(
-                f"{where}[{index}] must be a standard HTTP method or '*', got {_show(method)} "
-                f"(expected one of {_METHOD_LIST})"
-            )
-        methods.add(upper)
-    return frozenset(methods)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from authgate.conf import chain_settings
 from authgate.core.policy import PolicyError
+from authgate.schemes.scoped.limits import check_sizes
 from authgate.schemes.scoped.service import build_restrictions, clean_endpoints, max_age_seconds
 from authgate.schemes.scoped.settings import scoped_settings
 from authgate.schemes.tokens.settings import token_settings
@@ -266,6 +267,7 @@ class ScopedTokenForm(_Base):
         if methods and paths:
             prefixes = [line.strip() for line in paths.splitlines() if line.strip()]
             try:
+                check_sizes(dict.fromkeys(methods, prefixes))  # before any resolving
                 endpoints = clean_endpoints(dict.fromkeys(methods, prefixes))
                 build_restrictions(endpoints, None)
             except (TypeError, ValueError, PolicyError) as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from authgate.core.durations import DurationError, parse_duration
+from authgate.core.durations import MAX_DURATION, DurationError, parse_duration
 
 EVERY_FORM = [
     # the API-token form (units s/m/h/d/w, case-insensitive, spaces around)
@@ -57,3 +59,61 @@ def test_settings_values() -> None:
     for value in (float("nan"), float("inf"), 10**20):
         with pytest.raises(DurationError):
             parse_duration(value)
+
+
+# --- every duration is bounded (issue #19, reproduction 9) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999999999999d", "99999999d", "36501d", "5215w", "1" * 5000, 1e300, -1e12, 10**20],
+)
+def test_nothing_longer_than_the_bound(value: object) -> None:
+    with pytest.raises(DurationError):
+        parse_duration(value)  # type: ignore[arg-type]
+
+
+def test_the_bound_itself_is_a_duration() -> None:
+    assert parse_duration("36500d") == MAX_DURATION == timedelta(days=36500)
+    assert parse_duration(-MAX_DURATION.total_seconds()) == -MAX_DURATION
+    with pytest.raises(DurationError):
+        parse_duration(MAX_DURATION + timedelta(seconds=1))
+
+
+@given(st.text(alphabet="0123456789smhdwSMHDW -neovr", max_size=24))
+def test_text_is_a_bounded_duration_or_a_duration_error(text: str) -> None:
+    try:
+        duration = parse_duration(text, never=True)
+    except DurationError:
+        return
+    assert duration is None or abs(duration) <= MAX_DURATION
+
+
+@given(st.one_of(st.integers(), st.floats()))
+def test_numbers_are_a_bounded_duration_or_a_duration_error(value: float) -> None:
+    try:
+        duration = parse_duration(value)
+    except DurationError:
+        return
+    assert duration is not None and abs(duration) <= MAX_DURATION
+
+
+def test_digits_are_counted_without_leading_zeros() -> None:
+    assert parse_duration("0" * 30 + "90s") == timedelta(seconds=90)
+    assert parse_duration("000") == timedelta(0)
+    # 12 digits are converted, then refused by the bound; 13 are not converted at all.
+    with pytest.raises(DurationError, match="is longer than 36500 days"):
+        parse_duration("999999999999s")
+    with pytest.raises(DurationError, match="has too many digits"):
+        parse_duration("1000000000000s")
+
+
+def test_never_and_unit_narrow_only_what_they_say() -> None:
+    assert parse_duration("30d", never=True) == timedelta(days=30)
+    assert parse_duration("30d", unit=True) == timedelta(days=30)
+    with pytest.raises(DurationError, match="use a number and a unit"):
+        parse_duration("soon", unit=True)
+    with pytest.raises(DurationError, match="use seconds, or a number and a unit"):
+        parse_duration("soon")
+    with pytest.raises(TypeError, match="a duration is a number of seconds"):
+        parse_duration([30])  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from authgate.core import policy as policy_module
+from authgate.core.djblets import DjbletsRule
 from authgate.core.policy import (
     MAX_POLICY_LENGTH,
     STANDARD_METHODS,
@@ -669,7 +670,7 @@ def test_repr_shows_200_characters_of_each_rule_at_most() -> None:
 
 def huge_rule_text(policy: Policy) -> str:
     (rule,) = policy._rules
-    assert isinstance(rule, policy_module._DjbletsRule)
+    assert isinstance(rule, DjbletsRule)
     return rule.canonical
 
 

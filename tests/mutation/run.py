@@ -62,6 +62,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "headers": ("tests/core/test_headers.py",),
     "opaque": ("tests/core/test_opaque.py", _KAT),
     "policy": ("tests/core/test_policy.py",),
+    "djblets": ("tests/core/test_policy.py",),
+    "policy_terms": ("tests/core/test_policy.py",),
     "keyring": ("tests/core/test_keyring.py", _KAT),
     "encoding": ("tests/core/test_encoding.py", _KAT),
     "packers": ("tests/core/test_packers.py", _KAT),
@@ -72,9 +74,12 @@ TESTS: dict[str, tuple[str, ...]] = {
     "redaction": ("tests/core/test_redaction.py",),
     "slots": ("tests/core/test_slots.py", "tests/core/test_links_v1.py"),
     "durations": ("tests/core/test_durations.py",),
+    "json_limits": ("tests/core/test_json_limits.py",),
+    "timestamps": ("tests/core/test_timestamps.py",),
     "uri": ("tests/core/test_uri.py",),
     "sesame_v2": ("tests/core/test_sesame_v2.py",),
     "sesame_packers": ("tests/core/test_sesame_v2.py",),
+    "keycache": ("tests/core/test_keycache.py",),
 }
 #: Core modules without Django-free tests of their own, so not mutation-tested yet.
 NOT_COVERED: dict[str, str] = {
@@ -86,6 +91,7 @@ TARGETS: dict[str, float] = {
     "headers": 90.0,
     "opaque": 90.0,
     "policy": 90.0,
+    "djblets": 90.0,  # split out of policy (issue #18): the same bar
     "keyring": 90.0,
 }
 

@@ -215,5 +215,8 @@ class _CaptureHandler(logging.Handler):
             return
         from django.views.debug import get_exception_reporter_class
 
-        reporter = get_exception_reporter_class(request)(request, True, *record.exc_info)
+        # (request, exc_type, exc_value, tb, is_email): AdminEmailHandler's call, which sends
+        # the text report and, with include_html, the HTML one.
+        reporter = get_exception_reporter_class(request)(request, *record.exc_info, is_email=True)
         self.check.add_text(reporter.get_traceback_text(), f"error report {record.name}")
+        self.check.add_text(reporter.get_traceback_html(), f"HTML error report {record.name}")

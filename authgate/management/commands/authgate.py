@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from authgate.leaks import commands as leaks_commands
 from authgate.schemes.httpsig import commands as httpsig_commands
 from authgate.schemes.links import commands as links_commands
 from authgate.schemes.scoped import commands as scoped_commands
@@ -20,7 +21,13 @@ __all__ = ["Command"]
 
 
 #: The modules whose ``SUBCOMMANDS`` make up ``manage.py authgate``.
-SUBCOMMAND_MODULES = (tokens_commands, scoped_commands, links_commands, httpsig_commands)
+SUBCOMMAND_MODULES = (
+    tokens_commands,
+    scoped_commands,
+    links_commands,
+    httpsig_commands,
+    leaks_commands,
+)
 
 
 def _discover() -> dict[str, Any]:

@@ -28,7 +28,6 @@ bound token sent as ``Bearer`` is refused (§7.2). Every 401 names both schemes:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -156,6 +155,7 @@ class OAuthBackend(AuthorizationHeaderBackend):
                 claims = oauth_jwt.decode(token)
             else:
                 claims = introspection.introspect(token)
+            expires_at = oauth_claims.expires_at(claims)  # exp = 1e20: refused, not a 500
             self._check_binding(request, token, claims, is_dpop=is_dpop)
             user = user_for_claims(claims)
         except oauth_claims.TokenRefused as exc:
@@ -167,17 +167,12 @@ class OAuthBackend(AuthorizationHeaderBackend):
         except IdPUnavailable as exc:
             logger.warning("OAuth identity provider unavailable: %s", exc)
             raise ServiceUnavailable() from None
-        exp = claims.get("exp")
         return Identity(
             user=user,
             scheme=self.identity_scheme,
             credential=MappingProxyType(claims),  # read-only: it may be a cached answer
             restrictions=oauth_claims.restrictions(claims),
-            expires_at=(
-                datetime.fromtimestamp(exp, tz=UTC)
-                if isinstance(exp, int | float) and not isinstance(exp, bool)
-                else None
-            ),
+            expires_at=expires_at,
         )
 
     def _check_binding(

@@ -16,11 +16,13 @@ import functools
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from authgate.core.policy import SCOPE_RE, Policy
+from authgate.core.timestamps import as_datetime, numeric_date
 from authgate.errors import EXPIRED_TOKEN, INVALID_TOKEN
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "TokenRefused",
     "bound_key",
     "check_times",
+    "expires_at",
     "restrictions",
     "scopes",
     "subject",
@@ -85,14 +88,27 @@ def restrictions(claims: Mapping[str, Any]) -> Policy:
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2), if present: a finite number within ``datetime``'s
+    range (:mod:`authgate.core.timestamps`), else refused — ``1e20`` would overflow the
+    identity's ``expires_at``, and ``NaN`` passes every comparison."""
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    seconds = numeric_date(value)
+    if seconds is None:
         raise TokenRefused(
-            INVALID_TOKEN, _("The token's %(claim)s claim is not a number.") % {"claim": name}
+            INVALID_TOKEN,
+            _("The token's %(claim)s claim is not a usable time.") % {"claim": name},
         )
-    return float(value)
+    return seconds
+
+
+def expires_at(claims: Mapping[str, Any]) -> datetime | None:
+    """When the token expires (``exp``), with ``nbf`` and ``iat`` checked to be usable times
+    too; :class:`TokenRefused` if one is not (PyJWT accepts ``exp = 1e20``)."""
+    _number(claims, "nbf")
+    _number(claims, "iat")
+    return as_datetime(_number(claims, "exp"))
 
 
 def check_times(claims: Mapping[str, Any], *, leeway: float, now: float | None = None) -> None:

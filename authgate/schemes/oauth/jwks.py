@@ -13,18 +13,20 @@ trip per request would cost more than the JWKS fetch it saves). A fetched set is
 but at most one fetch per ``OAUTH_JWKS_REFRESH_INTERVAL`` per process, so tokens with
 made-up ``kid`` values cannot make us hammer the IdP. Fetches are single-flight under a lock.
 If a refetch fails, the previous set stays in use; with no set at all, :class:`IdPUnavailable`.
+That policy is :class:`authgate.core.keycache.KeyCache`, shared with GitHub's secret-scanning
+keys (:mod:`authgate.leaks.github`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from authgate.conf import on_reload
+from authgate.core.keycache import KeyCache
 from authgate.schemes.oauth.http import IdPUnavailable, fetch_json
 from authgate.schemes.oauth.settings import oauth_settings
 
@@ -107,21 +109,28 @@ def load_keys(jwks: object, allowed: Iterable[str]) -> tuple[VerificationKey, ..
 
 
 class KeyStore:
-    """Inline keys (``OAUTH_JWKS``) plus the ``OAUTH_JWKS_URL`` set, cached (see module doc)."""
+    """Inline keys (``OAUTH_JWKS``) plus the ``OAUTH_JWKS_URL`` set, cached (see module doc;
+    the fetching and its rate limit are :class:`authgate.core.keycache.KeyCache`'s)."""
 
     def __init__(self, *, clock: Any = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
+        self._clock = clock  # read on each use: tests replace it
+        self._cache: KeyCache[VerificationKey] = KeyCache(
+            name="JWKS",
+            unavailable=IdPUnavailable,
+            has_id=lambda keys, kid: any(key.kid == kid for key in keys),
+            clock=lambda: self._clock(),
+        )
         self.reset()
 
     def reset(self) -> None:
         """Forget every key (the settings changed)."""
         self._inline: tuple[VerificationKey, ...] | None = None
-        self._fetched: tuple[VerificationKey, ...] | None = None
-        self._fetched_at = float("-inf")  # last successful fetch
-        self._attempted_at = float("-inf")  # last fetch attempt, successful or not
-        #: How many fetches were attempted (tests and metrics read it).
-        self.fetches = 0
+        self._cache.reset()
+
+    @property
+    def fetches(self) -> int:
+        """How many fetches were attempted (tests and metrics read it)."""
+        return self._cache.fetches
 
     def find(self, kid: str | None, alg: str) -> list[VerificationKey]:
         """The keys that may verify a token with this ``kid`` and ``alg`` header.
@@ -150,42 +159,18 @@ class KeyStore:
         url = config.jwks_url
         if not url:
             return inline
-        now = self._clock()
-        fetched = self._fetched
-        stale = fetched is None or now - self._fetched_at >= config.jwks_cache_ttl.total_seconds()
-        if stale or refresh_unknown_kid is not None:
-            fetched = self._refresh(url, known=fetched, kid=refresh_unknown_kid)
-        return inline + (fetched or ())
 
-    def _refresh(
-        self, url: str, *, known: tuple[VerificationKey, ...] | None, kid: str | None
-    ) -> tuple[VerificationKey, ...] | None:
-        with self._lock:
-            if self._fetched is not known and (
-                kid is None or any(key.kid == kid for key in self._fetched or ())
-            ):
-                return self._fetched  # another thread fetched while we waited
-            now = self._clock()
-            config = oauth_settings()
-            if now - self._attempted_at < config.jwks_refresh_interval.total_seconds():
-                if self._fetched is None:
-                    raise IdPUnavailable("no JWKS yet; the last fetch failed moments ago")
-                return self._fetched  # rate limited: answer from what we have
-            self._attempted_at = now
-            self.fetches += 1
-            try:
-                document = fetch_json(url, timeout=config.http_timeout.total_seconds())
-            except IdPUnavailable as exc:
-                if self._fetched is None:
-                    raise
-                logger.warning("JWKS refresh failed (%s); still using the previous keys", exc)
-                return self._fetched
-            keys = load_keys(document, config.algorithms)
-            if not keys and self._fetched is not None:
-                logger.warning("JWKS without usable keys; still using the previous keys")
-                return self._fetched
-            self._fetched, self._fetched_at = keys, now
-            return keys
+        def load() -> tuple[VerificationKey, ...]:
+            document = fetch_json(url, timeout=config.http_timeout.total_seconds())
+            return load_keys(document, config.algorithms)
+
+        fetched = self._cache.keys(
+            load,
+            ttl=config.jwks_cache_ttl.total_seconds(),
+            interval=config.jwks_refresh_interval.total_seconds(),
+            unknown_id=refresh_unknown_kid,
+        )
+        return inline + fetched
 
 
 def _select(keys: Iterable[VerificationKey], kid: str | None, alg: str) -> list[VerificationKey]:

@@ -21,6 +21,9 @@ A minted token never exceeds the credential used to mint it (:func:`authgate.der
   as its parent (revoking the parent ends the token: :mod:`authgate.lineage`);
 * a limited-use or one-time credential cannot mint at all.
 
+The request's size is capped before anything is resolved (:mod:`authgate.schemes.scoped.limits`:
+at most 50 paths of at most 512 characters, 50 scopes; the body at most 16 KB).
+
 Answers 201 with the token, 400 ``invalid_request`` for a malformed request, 401 without
 credentials, 403 ``insufficient_scope`` when the request asks for more than the minting
 credential has.
@@ -44,6 +47,7 @@ from authgate.errors import (
     AuthgateError,
 )
 from authgate.responses import error_response
+from authgate.schemes.scoped.limits import check_sizes
 from authgate.schemes.scoped.service import (
     build_restrictions,
     clean_endpoints,
@@ -72,6 +76,7 @@ def mint(request: HttpRequest) -> JsonResponse:
     try:
         try:
             data = read_object(request, fields=_FIELDS)
+            check_sizes(data.get("endpoints"), data.get("scopes"))  # before any resolving
             if "endpoints" not in data:
                 raise ValueError('"endpoints" is required, e.g. {"GET": ["/api/notes/"]}')
             endpoints = clean_endpoints(data["endpoints"])

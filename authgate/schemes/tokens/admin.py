@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from authgate.conf import chain_settings
+from authgate.leaks.admin import LeakFilter
 from authgate.schemes.tokens import service as tokens
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.settings import token_settings
@@ -121,7 +122,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "dpop_key",
     ]
     list_select_related = ["user"]
-    list_filter = ["token_format", "created", "expires"]
+    list_filter = ["token_format", "created", "expires", LeakFilter]
     search_fields = ["display_prefix", "name"]
     raw_id_fields = ["user"]
     date_hierarchy = "created"

@@ -62,6 +62,8 @@ def clean_scopes(scopes: Iterable[str] | None) -> list[str] | None:
         return None
     if isinstance(scopes, str):
         scopes = scopes.split()
+    if not all(isinstance(name, str) for name in scopes):  # a JSON body's [[]] or [1]
+        raise TokenError(_("Scopes are a list of scope names (strings)."))
     names = sorted(set(scopes))
     registered = chain_settings().scopes
     unknown = [name for name in names if name not in registered]

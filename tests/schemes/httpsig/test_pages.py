@@ -72,3 +72,21 @@ def test_not_offered_without_the_backend(settings: Any, alice_client: Any) -> No
     }
     assert alice_client.get(KEYS).status_code == 404
     assert b"Signature keys" not in alice_client.get("/auth/tokens/").content
+
+
+@pytest.mark.parametrize(
+    "material",
+    [
+        '{"kty": ' + "[" * 5_000 + "]" * 5_000 + "}",
+        "{" + '"a": {' * 2_000 + "}" * 2_001,
+        '{"x": NaN}',
+    ],
+)
+def test_a_hostile_jwk_is_a_400_not_a_500(alice_client: Any, material: str) -> None:
+    # issue #19, reproduction 9: a RecursionError from json.loads was a 500.
+    response = alice_client.post(
+        KEYS, {"name": "deep", "algorithm": "ed25519", "public_key": material}
+    )
+    assert response.status_code == 400
+    assert "Not a valid JWK" in response.content.decode()
+    assert not HTTPSignatureKey.objects.exists()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.schemes.oauth.conftest import b64
+from tests.schemes.oauth.conftest import AUDIENCE, ISSUER, b64
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,53 @@ def test_random_dotted_strings_are_refused(client, alice, inline, parts):
     token = ".".join(parts) or "."
     response = client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401, response.content
+
+
+# --- validly signed, with times no datetime can hold (issue #19, reproduction 9) -----------
+
+
+def _signed(idp: Any, claims_text: str) -> str:
+    """A JWT whose payload is exactly ``claims_text`` (NaN and 1e400 are no JSON joserfc
+    would write), signed by the IdP's RSA key."""
+    from joserfc import jws
+
+    header = {"alg": "RS256", "kid": "rsa", "typ": "at+jwt"}
+    return jws.serialize_compact(
+        header, claims_text.encode(), idp.keys["rsa"], algorithms=["RS256"]
+    )
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1e20",
+        "100000000000000000000",
+        "1" + "0" * 400,
+        "1e400",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "-1e20",
+        "253402300800",
+    ],
+)
+def test_signed_times_out_of_range_are_a_401(client, alice, inline, idp, claim, value):
+    import time
+
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "iat": now, "exp": now + 300}
+    claims[claim] = "@@"
+    token = _signed(idp, json.dumps(claims).replace('"@@"', value))
+    response = client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401, response.content
+    body = response.json()
+    assert body["error"] in {"invalid_token", "expired_token"}, body
+    assert body["detail"]
+    assert 'error="' in response["WWW-Authenticate"]
+
+
+def test_an_exp_far_but_within_range_still_works(client, alice, inline, idp):
+    token = idp.mint({"exp": 253402300799})  # 9999-12-31T23:59:59Z
+    response = client.get("/api/whoami/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content

@@ -381,3 +381,17 @@ def test_the_proof_verifier_without_an_access_token(user, key):
     assert dpop.verified_proof(request) is verified
     with pytest.raises(dpop.ProofRefused, match="already been used"):
         dpop.verify_proof(request, access_token=None, expected_jkt=None)
+
+
+# --- proofs with times no datetime can hold (issue #19, reproduction 9) -------------------
+
+
+@pytest.mark.parametrize("iat", [float("nan"), float("inf"), float("-inf"), 1e20, -1e20, 10**400])
+def test_a_proof_with_an_unusable_iat_is_a_401(client, bound, key, iat):
+    # NaN compares false both ways, so "too old" and "in the future" both let it through:
+    # a proof fresh forever, replayable once its jti leaves the replay cache.
+    _row, token = bound
+    proof = dpop_proof(key, "GET", URL, access_token=token, claims={"iat": iat})
+    response = with_proof(client, token, proof)
+    assert response.status_code == 401, response.content
+    assert response.json()["error"] == "invalid_dpop_proof"

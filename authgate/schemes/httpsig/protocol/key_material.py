@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from authgate.core import json_limits
 
 __all__ = [
     "HMAC_MIN_SECRET_BYTES",
@@ -117,9 +118,11 @@ def load_public_key(algorithm: str, material: str) -> Any:
     text = material.strip()
     if text.startswith("{"):
         try:
-            jwk = json.loads(text)
-        except ValueError:
-            raise InvalidKey("Not valid JSON.") from None
+            # A JWK is flat (RSA's "oth" is a list of objects: 3 levels); a deep one is
+            # refused before the recursive parser sees it (a RecursionError is a 500).
+            jwk = json_limits.loads(text, max_depth=4)
+        except json_limits.JSONRefused:
+            raise InvalidKey("Not a valid JWK (JSON).") from None
         if not isinstance(jwk, dict):
             raise InvalidKey("A JWK is a JSON object.")
         return _check(algorithm, _public_from_jwk(jwk))
