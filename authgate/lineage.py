@@ -5,9 +5,10 @@
 * an API token: ``APIToken.parent`` (an API token) or ``APIToken.parent_key`` (a signature
   key), and ``"parent"`` in its ``issued`` audit event;
 * a signature key: ``HTTPSignatureKey.parent_token``;
-* a scoped token: ``"p"`` in its signed payload; being stateless it cannot be found and
-  revoked, so its revocation tag covers the user's *derived generation*, which every
-  revocation here bumps (:func:`authgate.state.bump_derived_generation`).
+* a scoped token: ``"p"`` in its signed payload, and ``minted_scoped`` on the parent row;
+  being stateless it cannot be found and revoked, so its revocation tag covers the user's
+  *derived generation*, which a revocation here bumps when a revoked credential has
+  minted scoped tokens (:func:`authgate.state.bump_derived_generation`).
 
 :func:`revoke_descendants` walks that graph breadth-first (API tokens transitively, keys
 registered with a revoked token, tokens minted with a revoked key), revokes what is still
@@ -39,6 +40,7 @@ __all__ = [
     "TOKEN_KIND",
     "end_signature_keys",
     "hand_over",
+    "note_minted",
     "parent_of",
     "reference",
     "revoke_descendants",
@@ -116,6 +118,7 @@ def revoke_descendants(
     now = now or timezone.now()
     reason = reason or "Parent credential revoked"
     token_ids, key_ids = set(tokens), set(keys)
+    every_token, every_key = set(token_ids), set(key_ids)
     revoked_tokens: list[APIToken] = []
     for _level in range(_MAX_DEPTH):
         if not token_ids and not key_ids:
@@ -145,8 +148,24 @@ def revoke_descendants(
         revoked_tokens.extend(child_tokens)
         token_ids = {t.pk for t in child_tokens}
         key_ids = {k.pk for k in child_keys}
-    bump_derived_generation(user)
+        every_token |= token_ids
+        every_key |= key_ids
+    if (
+        APIToken.objects.filter(pk__in=every_token, minted_scoped=True).exists()
+        or HTTPSignatureKey.objects.filter(pk__in=every_key, minted_scoped=True).exists()
+    ):
+        bump_derived_generation(user)  # their scoped tokens (and their siblings') end
     return revoked_tokens
+
+
+def note_minted(parent: str) -> None:
+    """Record that the credential ``parent`` (a :func:`reference`) minted a scoped token,
+    before the token exists: revoking the parent then ends it (:func:`revoke_descendants`).
+    Parents of other kinds (an OAuth token, a session) are not revocable here."""
+    kind, _sep, pk = parent.partition(":")
+    model: Any = {TOKEN_KIND: APIToken, KEY_KIND: HTTPSignatureKey}.get(kind)
+    if model is not None:
+        model.objects.filter(pk=pk, minted_scoped=False).update(minted_scoped=True)
 
 
 def end_signature_keys(user: Any, *, now: datetime | None = None) -> list[int]:

@@ -1,7 +1,8 @@
 # Credential lineage (issue #19): which credential minted an API token or a signature key
-# (nullable FKs, SET_NULL: cleanup may delete a revoked parent), and the per-user generation
-# that ends the scoped tokens a revoked credential minted. No data migration: existing rows
-# have no recorded parent.
+# (nullable FKs, SET_NULL: cleanup may delete a revoked parent), whether it minted scoped
+# tokens, and the per-user generation that ends those when it is revoked. Constant
+# defaults: PostgreSQL adds the columns without rewriting the tables. Existing rows have no
+# recorded parent.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -13,6 +14,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="apitoken",
+            name="minted_scoped",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="minted scoped tokens"
+            ),
+        ),
         migrations.AddField(
             model_name="apitoken",
             name="parent",
@@ -37,6 +45,13 @@ class Migration(migrations.Migration):
                 related_name="child_tokens",
                 to="authgate.httpsignaturekey",
                 verbose_name="created with signature key",
+            ),
+        ),
+        migrations.AddField(
+            model_name="httpsignaturekey",
+            name="minted_scoped",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="minted scoped tokens"
             ),
         ),
         migrations.AddField(

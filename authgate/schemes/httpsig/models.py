@@ -74,6 +74,9 @@ class HTTPSignatureKey(models.Model):
         verbose_name=_("registered with token"),
         editable=False,
     )
+    #: Has minted a scoped token: revoking it must end that token too (authgate.lineage
+    #: bumps the user's derived generation only then).
+    minted_scoped = models.BooleanField(_("minted scoped tokens"), default=False, editable=False)
 
     objects = HTTPSignatureKeyQuerySet.as_manager()
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from authgate import audit
+from authgate import audit, lineage
 from authgate.conf import chain_settings
 from authgate.core import scoped_v1
 from authgate.core.policy import Policy
@@ -218,6 +218,8 @@ def issue(
     fresh = load_active_user(pk)
     if fresh is None:
         raise ValueError("user is inactive: a token for them would never be accepted")
+    if parent is not None:
+        lineage.note_minted(parent)  # first: a revocation from now on ends the token
     token = scoped_v1.create(
         keyring=keyring(),
         user_pk=fresh.pk,

@@ -143,6 +143,9 @@ class APIToken(models.Model):
         verbose_name=_("created with signature key"),
         editable=False,
     )
+    #: Has minted a scoped token: revoking it must end that token too (authgate.lineage
+    #: bumps the user's derived generation only then).
+    minted_scoped = models.BooleanField(_("minted scoped tokens"), default=False, editable=False)
 
     objects = APITokenQuerySet.as_manager()
 
