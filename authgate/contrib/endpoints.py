@@ -22,6 +22,7 @@ from typing import Any
 from authgate.bodies import MAX_BODY
 from authgate.chain import load_backends
 from authgate.contrib.openapi import security_requirements, security_schemes
+from authgate.leaks import github
 from authgate.rights import MANAGE_SCOPE
 from authgate.schemes.links.settings import link_settings
 from authgate.schemes.scoped.limits import MAX_PATH_LENGTH, MAX_PATHS, MAX_SCOPES
@@ -319,7 +320,58 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths.update(_token_api(manage))
+    paths.update(_leaks())
     return paths
+
+
+def _leaks() -> dict[str, Any]:
+    """RFC 7009 revocation by value, and GitHub's secret-scanning reports (docs/howto/leaks.md)."""
+    signature_headers = [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in (github.KEY_ID_HEADER, github.SIGNATURE_HEADER)
+    ]
+    return {
+        "revoke/": {
+            "post": {
+                "operationId": "revokeByValue",
+                "summary": "Revoke a credential by its value (RFC 7009): 200 whether it existed",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["token"],
+                                "properties": {
+                                    "token": {"type": "string"},
+                                    "token_type_hint": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "Revoked, or unknown"}, **_errors(400, 429)},
+            }
+        },
+        "secret-scanning/": {
+            "post": {
+                "operationId": "reportLeakedTokens",
+                "summary": "GitHub's secret-scanning partner report (opt-in), signed by GitHub",
+                "security": [],
+                "parameters": signature_headers,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "array"}}},
+                },
+                "responses": {
+                    "200": {"description": "GitHub's feedback: one label per reported token"},
+                    "404": {"description": "LEAKS_SECRET_SCANNING is off"},
+                    **_errors(400, 403, 429, 503),
+                },
+            }
+        },
+    }
 
 
 def document(prefix: str = "/auth/", *, title: str = "authgate") -> dict[str, Any]:
