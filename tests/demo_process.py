@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,3 +33,23 @@ def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes], base: str, name: str, seconds: float = 60
+) -> None:
+    """Until ``base`` answers ``/api/public/``; fails the test with the server's output if
+    the server exits or ``seconds`` pass first."""
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(base + "/api/public/", timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"{name} did not start:\n{output}")
+            time.sleep(0.1)

@@ -12,12 +12,11 @@ import base64
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.demo_process import free_port, manage
+from tests.demo_process import free_port, manage, wait_until_serving
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
@@ -65,16 +64,7 @@ def server(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"uvicorn did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, "uvicorn", seconds=30)
         yield base, token
     finally:
         process.terminate()

@@ -9,12 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.demo_process import free_port, manage
+from tests.demo_process import free_port, manage, wait_until_serving
 from tests.leaks.conftest import KeyServer, Signer, match, report
 
 httpx = pytest.importorskip("httpx")
@@ -79,16 +78,7 @@ def test_a_reported_token_stops_working_on_every_worker(tmp_path):
     base = f"http://127.0.0.1:{port}"
     url = "https://github.com/octo/leaky/blob/0123abc/deploy/.env"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"gunicorn did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, "gunicorn")
         warm = _until_both_workers(base, token, 200)  # each worker now keeps the row
         body = report(match(token, url))
         response = httpx.post(

@@ -14,13 +14,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.demo_process import free_port, manage
+from tests.demo_process import free_port, manage, wait_until_serving
 
 httpx = pytest.importorskip("httpx")
 
@@ -72,16 +71,7 @@ def test_uses_reach_the_database_when_the_workers_stop(tmp_path, server):
     base = f"http://127.0.0.1:{port}"
     newest: dict[str, tuple[datetime, datetime]] = {}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"{server} did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, server)
         before = set(_stored(database).values())
         for _ in range(10):
             for token, prefix in prefixes.items():
