@@ -82,6 +82,16 @@ def _json_body(schema: Schema, *, form: bool = False, required: bool = True) -> 
     }
 
 
+def _form_body(properties: Schema, *, required: tuple[str, ...] = ()) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+    }
+
+
 def _object(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
     return {
         "type": "object",
@@ -274,20 +284,9 @@ def _paths() -> dict[str, Any]:
                 "operationId": "requestLink",
                 "summary": "E-mail a login link (the same page for every address)",
                 "security": [],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "email": {"type": "string", "format": "email"},
-                                    "next": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _form_body(
+                    {"email": {"type": "string", "format": "email"}, "next": {"type": "string"}}
+                ),
                 "responses": {
                     "200": {"description": "Sent, if the address has an account", "content": html},
                     "400": {"description": "Not an e-mail address", "content": html},
@@ -336,21 +335,10 @@ def _leaks() -> dict[str, Any]:
                 "operationId": "revokeByValue",
                 "summary": "Revoke a credential by its value (RFC 7009): 200 whether it existed",
                 "security": [],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["token"],
-                                "properties": {
-                                    "token": {"type": "string"},
-                                    "token_type_hint": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _form_body(
+                    {"token": {"type": "string"}, "token_type_hint": {"type": "string"}},
+                    required=("token",),
+                ),
                 "responses": {"200": {"description": "Revoked, or unknown"}, **_errors(400, 429)},
             }
         },
