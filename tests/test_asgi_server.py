@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.demo_process import free_port, manage, wait_until_serving
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
@@ -29,26 +29,6 @@ pytestmark = pytest.mark.skipif(
 BASIC = "Basic " + base64.b64encode(b"alice:alice-password").decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 — our own interpreter and manage.py
-        [sys.executable, "example/manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
@@ -58,12 +38,12 @@ def server(tmp_path_factory):
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example")]),
         DJANGO_DEBUG="0",
     )
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "seed_demo")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
     token = (
-        _manage(env, "authgate", "issue", "alice", "--scope", "notes:read").strip().splitlines()[-1]
+        manage(env, "authgate", "issue", "alice", "--scope", "notes:read").strip().splitlines()[-1]
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 — our own interpreter and uvicorn
         [
             sys.executable,
@@ -84,16 +64,7 @@ def server(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"uvicorn did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, "uvicorn", seconds=30)
         yield base, token
     finally:
         process.terminate()

@@ -24,7 +24,6 @@ import email.parser
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tarfile
@@ -37,6 +36,7 @@ from pathlib import Path
 import pytest
 
 import authgate
+from tests.demo_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = authgate.__version__
@@ -228,12 +228,6 @@ def page_block(first_line: str) -> str:
         if block.startswith(first_line + "\n"):
             return block
     raise AssertionError(f"README.pypi.md has no python block starting with {first_line!r}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, str]:

@@ -31,7 +31,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.demo_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -177,12 +178,6 @@ def script(steps: list[Step], out: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     """The demo under runserver on a free port: (base URL, the environment it runs with)."""
@@ -192,7 +187,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE"}
     }
-    port = _free_port()
+    port = free_port()
     env.update(
         DJANGO_SETTINGS_MODULE="tests.readme_demo_settings",
         AUTHGATE_README_DB=str(folder / "demo.sqlite3"),

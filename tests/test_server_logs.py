@@ -37,6 +37,7 @@ from authgate.core.redaction import MASK
 from authgate.log import RedactSecretsFilter
 from authgate.schemes.links import service as links
 from authgate.schemes.scoped import service as scoped
+from tests.demo_process import free_port, manage
 from tests.reliability.conftest import authgate_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,20 +151,6 @@ pass_one = pytest.mark.skipif(
 )
 
 
-def _manage(env: dict[str, str], *args: str) -> list[str]:
-    result = subprocess.run(  # noqa: S603 — our own interpreter and manage.py
-        [sys.executable, "example/manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
-
-
 #: Made in the demo's database by ``manage.py shell``: per server, a one-time link and a
 #: scoped token for alice.
 CREDENTIALS = """
@@ -174,14 +161,6 @@ alice = get_user_model().objects.get(username="alice")
 for _server in ("gunicorn", "uvicorn"):
     print(links.get_token(alice), scoped.issue(alice, {"GET": ["/api/"]}))
 """
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -195,9 +174,9 @@ def demo(tmp_path_factory: Any) -> dict[str, Any]:
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example")]),
         DJANGO_DEBUG="0",
     )
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "seed_demo")
-    words = _manage(env, "shell", "-c", CREDENTIALS)[-4:]
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
+    words = manage(env, "shell", "-c", CREDENTIALS).split()[-4:]
     return {"env": env, "gunicorn": tuple(words[:2]), "uvicorn": tuple(words[2:])}
 
 
@@ -242,7 +221,7 @@ def _exercise(port: int, link: str, token: str) -> None:
 def test_gunicorn_access_log_masks_credentials(demo, tmp_path):
     pytest.importorskip("gunicorn")
     link, token = demo["gunicorn"]
-    port, access_log = _free_port(), tmp_path / "access.log"
+    port, access_log = free_port(), tmp_path / "access.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "demo.wsgi:application", "--workers", "1"]
     command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", str(access_log)]
@@ -263,7 +242,7 @@ def test_gunicorn_access_log_masks_credentials(demo, tmp_path):
 def test_uvicorn_access_log_masks_credentials(demo):
     pytest.importorskip("uvicorn")
     link, token = demo["uvicorn"]
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "demo.asgi:application"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]
     process = _serve(command, demo["env"], port)

@@ -22,6 +22,7 @@ from typing import Any
 from authgate.bodies import MAX_BODY
 from authgate.chain import load_backends
 from authgate.contrib.openapi import security_requirements, security_schemes
+from authgate.leaks import github
 from authgate.rights import MANAGE_SCOPE
 from authgate.schemes.links.settings import link_settings
 from authgate.schemes.scoped.limits import MAX_PATH_LENGTH, MAX_PATHS, MAX_SCOPES
@@ -78,6 +79,16 @@ def _json_body(schema: Schema, *, form: bool = False, required: bool = True) -> 
         "required": required,
         "description": f"At most {MAX_BODY} bytes, nested at most 10 levels.",
         "content": content,
+    }
+
+
+def _form_body(properties: Schema, *, required: tuple[str, ...] = ()) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": schema}},
     }
 
 
@@ -273,20 +284,9 @@ def _paths() -> dict[str, Any]:
                 "operationId": "requestLink",
                 "summary": "E-mail a login link (the same page for every address)",
                 "security": [],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "email": {"type": "string", "format": "email"},
-                                    "next": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _form_body(
+                    {"email": {"type": "string", "format": "email"}, "next": {"type": "string"}}
+                ),
                 "responses": {
                     "200": {"description": "Sent, if the address has an account", "content": html},
                     "400": {"description": "Not an e-mail address", "content": html},
@@ -319,7 +319,47 @@ def _paths() -> dict[str, Any]:
         },
     }
     paths.update(_token_api(manage))
+    paths.update(_leaks())
     return paths
+
+
+def _leaks() -> dict[str, Any]:
+    """RFC 7009 revocation by value, and GitHub's secret-scanning reports (docs/howto/leaks.md)."""
+    signature_headers = [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in (github.KEY_ID_HEADER, github.SIGNATURE_HEADER)
+    ]
+    return {
+        "revoke/": {
+            "post": {
+                "operationId": "revokeByValue",
+                "summary": "Revoke a credential by its value (RFC 7009): 200 whether it existed",
+                "security": [],
+                "requestBody": _form_body(
+                    {"token": {"type": "string"}, "token_type_hint": {"type": "string"}},
+                    required=("token",),
+                ),
+                "responses": {"200": {"description": "Revoked, or unknown"}, **_errors(400, 429)},
+            }
+        },
+        "secret-scanning/": {
+            "post": {
+                "operationId": "reportLeakedTokens",
+                "summary": "GitHub's secret-scanning partner report (opt-in), signed by GitHub",
+                "security": [],
+                "parameters": signature_headers,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "array"}}},
+                },
+                "responses": {
+                    "200": {"description": "GitHub's feedback: one label per reported token"},
+                    "404": {"description": "LEAKS_SECRET_SCANNING is off"},
+                    **_errors(400, 403, 429, 503),
+                },
+            }
+        },
+    }
 
 
 def document(prefix: str = "/auth/", *, title: str = "authgate") -> dict[str, Any]:

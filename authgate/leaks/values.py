@@ -42,6 +42,7 @@ from authgate.audit import TokenEvent
 from authgate.core import opaque, scoped_v1
 from authgate.core.signed import find_format
 from authgate.schemes.links.checking import CREDENTIAL_KIND as LINK_KIND
+from authgate.schemes.links.checking import parse_claims
 from authgate.schemes.links.checking import revocation as link_revocation
 from authgate.schemes.links.settings import link_settings
 from authgate.schemes.scoped import service as scoped
@@ -161,15 +162,7 @@ def _link(value: str) -> Finding | None:
     if fmt is None:
         return None
     ring = keyring()
-    claims = fmt.parse(
-        value,
-        keyring=ring,
-        packer=cfg.packer,
-        timestamped=cfg.timestamped,
-        one_time=cfg.one_time,
-        key=cfg.key,
-        signature_size=cfg.signature_size,
-    )
+    claims = parse_claims(fmt, value, cfg, ring)
     if claims is None:  # the pre-MAC fails: not minted under our keys
         return None
     ident = fmt.token_id(value)[:12]

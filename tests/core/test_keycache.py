@@ -58,7 +58,7 @@ def test_fetched_once_then_cached_until_the_ttl(clock):
     clock[0] += 0.1  # exactly the ttl: stale
     publisher.ids = ["b"]
     assert cache.keys(publisher.load, ttl=60, interval=10) == ("b",)
-    assert publisher.calls == 2
+    assert publisher.calls == cache.fetches == 2
 
 
 def test_an_unknown_id_refetches_at_most_once_per_interval(clock):
@@ -151,3 +151,44 @@ def test_concurrent_misses_fetch_once():
         thread.join()
     assert results == [("a",)] * 8
     assert publisher.calls == 1
+
+
+def _concurrent_misses(
+    unknown_id: str | None, *, rotated_to: tuple[str, ...], ttl: float = 60
+) -> Publisher:
+    """Eight threads miss ``unknown_id`` (or find the set stale) at once, with no interval
+    between attempts, while the publisher (slow to answer) has rotated to ``rotated_to``."""
+    cache: KeyCache[str] = KeyCache(
+        name="test keys", unavailable=Down, has_id=lambda keys, wanted: wanted in keys
+    )
+    publisher = Publisher("a")
+    cache.keys(publisher.load, ttl=ttl, interval=0)
+    publisher.ids, publisher.delay = list(rotated_to), 0.2
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        cache.keys(publisher.load, ttl=ttl, interval=0, unknown_id=unknown_id)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return publisher
+
+
+def test_threads_waiting_for_a_refetch_take_its_keys_when_they_hold_the_id():
+    # The first thread's fetch brings "b": the seven waiting behind the lock use it.
+    assert _concurrent_misses("b", rotated_to=("a", "b")).calls == 2
+
+
+def test_threads_waiting_for_a_refetch_still_ask_when_it_lacks_their_id():
+    # A made-up id is not in the new set either: with no interval, each waiter asks again
+    # (the interval, not the single flight, is what bounds made-up ids).
+    assert _concurrent_misses("made-up", rotated_to=("a", "b")).calls == 1 + 8
+
+
+def test_threads_waiting_for_a_stale_set_take_the_refetched_one():
+    # ttl=0: every call finds the set stale; those queued behind the fetch use its result.
+    assert _concurrent_misses(None, rotated_to=("b",), ttl=0).calls == 2

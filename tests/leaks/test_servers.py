@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.demo_process import free_port, manage, wait_until_serving
 from tests.leaks.conftest import KeyServer, Signer, match, report
 
 httpx = pytest.importorskip("httpx")
@@ -27,30 +26,10 @@ STRESS_DB = os.environ.get("STRESS_DB", "authgate_stress")
 REDIS_DB = os.environ.get("STRESS_REDIS_DB", os.environ.get("AUTHGATE_TEST_REDIS_DB", "15"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ensure_database() -> None:
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as db:
         if not db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (STRESS_DB,)).fetchone():
             db.execute(f'CREATE DATABASE "{STRESS_DB}"')
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 — our own interpreter and manage.py
-        [sys.executable, "example/manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def _until_both_workers(base: str, token: str, expected: int) -> dict[str, list[int]]:
@@ -82,12 +61,12 @@ def test_a_reported_token_stops_working_on_every_worker(tmp_path):
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example")]),
         DJANGO_DEBUG="0",
     )
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "seed_demo")
-    lines = _manage(env, "authgate", "issue", "alice", "--name", "leaks-servers").splitlines()
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
+    lines = manage(env, "authgate", "issue", "alice", "--name", "leaks-servers").splitlines()
     token, prefix = lines[-1], lines[0].split()[2].rstrip("…")
-    other = _manage(env, "authgate", "issue", "alice").splitlines()[-1]
-    port = _free_port()
+    other = manage(env, "authgate", "issue", "alice").splitlines()[-1]
+    port = free_port()
     command = ["-m", "gunicorn", "demo.wsgi:application", "-w", "2", "-b", f"127.0.0.1:{port}"]
     process = subprocess.Popen(  # noqa: S603 — our own interpreter and server
         [sys.executable, *command],
@@ -99,16 +78,7 @@ def test_a_reported_token_stops_working_on_every_worker(tmp_path):
     base = f"http://127.0.0.1:{port}"
     url = "https://github.com/octo/leaky/blob/0123abc/deploy/.env"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"gunicorn did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, "gunicorn")
         warm = _until_both_workers(base, token, 200)  # each worker now keeps the row
         body = report(match(token, url))
         response = httpx.post(

@@ -51,6 +51,7 @@ __all__ = [
     "check_token",
     "key_value",
     "max_age_seconds",
+    "parse_claims",
     "revocation",
 ]
 
@@ -203,15 +204,7 @@ def check_token(
         decisions.debug("Bad token: doesn't match a supported format")
         raise LinkRefused("invalid", "not a link token")
     ring = keyring()
-    claims = fmt.parse(
-        token,
-        keyring=ring,
-        packer=cfg.packer,
-        timestamped=cfg.timestamped,
-        one_time=cfg.one_time,
-        key=cfg.key,
-        signature_size=cfg.signature_size,
-    )
+    claims = parse_claims(fmt, token, cfg, ring)
     if claims is None:
         decisions.debug("Bad token: malformed or forged")
         raise LinkRefused("invalid", "malformed or forged")
@@ -230,6 +223,20 @@ def check_token(
     credential = _finish(full_id, claims.timestamp, cfg, scope=scope, limit=limit, legacy=False)
     decisions.debug("Valid token for user %s %s", user, _in_scope(scope))
     return user, credential
+
+
+def parse_claims(fmt: Any, token: str, cfg: LinkSettings, ring: Any) -> Any:
+    """A link's claims under the configured format parameters, or ``None`` when its
+    pre-MAC fails (malformed, or not minted under these keys); nothing is verified yet."""
+    return fmt.parse(
+        token,
+        keyring=ring,
+        packer=cfg.packer,
+        timestamped=cfg.timestamped,
+        one_time=cfg.one_time,
+        key=cfg.key,
+        signature_size=cfg.signature_size,
+    )
 
 
 def _in_scope(scope: str) -> str:

@@ -26,6 +26,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from tests.demo_process import free_port, manage
 from tests.node_tools import run_script
 
 pytest.importorskip("uvicorn")
@@ -44,26 +45,6 @@ PATHS = [
     "/a%2Fb/",  # an encoded slash is not a slash
     "/api/whoami/?q=%41%20b&x",  # the query, raw too
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "example/manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 _REGISTER = """
@@ -85,8 +66,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], str,
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example")]),
         DJANGO_DEBUG="0",
     )
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "seed_demo")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
     private = ed25519.Ed25519PrivateKey.generate()
     pem = (
         private.public_key()
@@ -94,7 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], str,
         .decode()
     )
     code = f"PEM = {pem!r}\n{_REGISTER}"
-    keyid = _manage(env, "shell", "-c", code).strip().splitlines()[-1]
+    keyid = manage(env, "shell", "-c", code).strip().splitlines()[-1]
     return env, keyid, private
 
 
@@ -112,7 +93,7 @@ def server(request: pytest.FixtureRequest, site: Any) -> Iterator[tuple[str, int
     """(the server's kind, its port), serving the demo until the module ends."""
     env, _keyid, _private = site
     kind: str = request.param
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and server
         _command(kind, port),
         cwd=ROOT / "example",

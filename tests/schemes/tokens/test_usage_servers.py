@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.demo_process import free_port, manage, wait_until_serving
 
 httpx = pytest.importorskip("httpx")
 
@@ -28,26 +28,6 @@ pytestmark = pytest.mark.skipif(
     os.environ.get("AUTHGATE_TEST_USER", "auth") != "auth",
     reason="runs in pass 1 only (it uses the demo's own settings and user model)",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 — our own interpreter and manage.py
-        [sys.executable, "example/manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def _stored(database: Path) -> dict[str, tuple[datetime | None, str | None]]:
@@ -76,11 +56,11 @@ def test_uses_reach_the_database_when_the_workers_stop(tmp_path, server):
         PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "example")]),
         DJANGO_DEBUG="0",
     )
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "seed_demo")
-    issued = [_manage(env, "authgate", "issue", "alice").strip().splitlines() for _ in range(3)]
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo")
+    issued = [manage(env, "authgate", "issue", "alice").strip().splitlines() for _ in range(3)]
     prefixes = {lines[-1]: lines[0].split()[2].rstrip("…") for lines in issued}
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(  # noqa: S603 — our own interpreter and server
         [sys.executable, *_command(server, port)],
         cwd=ROOT / "example",
@@ -91,16 +71,7 @@ def test_uses_reach_the_database_when_the_workers_stop(tmp_path, server):
     base = f"http://127.0.0.1:{port}"
     newest: dict[str, tuple[datetime, datetime]] = {}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/public/", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"{server} did not start:\n{output}")
-                time.sleep(0.1)
+        wait_until_serving(process, base, server)
         before = set(_stored(database).values())
         for _ in range(10):
             for token, prefix in prefixes.items():
