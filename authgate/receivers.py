@@ -2,9 +2,11 @@
 forget the token that started a session when the user logs in another way.
 
 Both compare the row being saved with the one in the database (one extra query per user
-save, and only while a setting asks for it), so a save that changes neither costs nothing
-further. ``REVOKE_TOKENS_ON_DEACTIVATION`` is on by default: a deactivated user's tokens
-are refused anyway (``is_active`` is checked on every use), but revoking them means
+save that may change the password or a watched field: ``update_fields`` can rule that out),
+so a save that changes neither costs nothing further. HTTP-signature keys end on every
+password change; API tokens only with ``REVOKE_TOKENS_ON_PASSWORD_CHANGE``.
+``REVOKE_TOKENS_ON_DEACTIVATION`` is on by default: a deactivated user's tokens are refused
+anyway (``is_active`` is checked on every use), but revoking them means
 reactivating the account does not bring old, possibly leaked tokens back.
 """
 
@@ -18,7 +20,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils.translation import gettext as _
 
 from authgate.schemes.tokens.settings import token_settings
-from authgate.state import note_no_state
+from authgate.state import generation_of, note_no_state
 
 __all__ = ["connect"]
 
@@ -31,10 +33,12 @@ _CACHED_USER_FIELDS = ("is_active", "is_staff", "is_superuser")
 
 def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     tokens = token_settings()
+    # Signature keys always end on a password change (issue #19): so the old row is read on
+    # every user save that may change the password (update_fields can rule that out).
     watch_password = tokens.revoke_on_password_change
     watch_active = tokens.revoke_on_deactivation
     cached = bool(tokens.cache_timeout)
-    if raw or instance._state.adding or not (watch_password or watch_active or cached):
+    if raw or instance._state.adding:
         return
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and not {"password", *_CACHED_USER_FIELDS} & set(update_fields):
@@ -48,9 +52,11 @@ def _before_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: A
     reasons = []
     if watch_active and old.get("is_active", True) and not getattr(instance, "is_active", True):
         reasons.append(_("User deactivated"))
-    if watch_password and old["password"] != instance.password:
+    password_changed = old["password"] != instance.password
+    if watch_password and password_changed:
         reasons.append(_("Password changed"))
     instance._authgate_revoke_reason = "; ".join(reasons)
+    instance._authgate_password_changed = password_changed
     instance._authgate_forget_cached = cached and any(
         old[name] != getattr(instance, name) for name in watched
     )
@@ -68,19 +74,37 @@ def _after_user_save(sender: Any, instance: Any, raw: bool = False, **kwargs: An
     reason = instance.__dict__.pop("_authgate_revoke_reason", "")
     if instance.__dict__.pop("_authgate_forget_cached", False):
         forget_cached(APIToken.objects.filter(user=instance).only("digest"))
+    password_changed = instance.__dict__.pop("_authgate_password_changed", False)
     if reason:
-        revoke_all(instance, reason)
+        revoke_all(instance, reason)  # every kind, signature keys included
+    elif password_changed:
+        # API tokens survive a password change unless REVOKE_TOKENS_ON_PASSWORD_CHANGE;
+        # scoped tokens and links end by themselves (the hash is in their revocation
+        # value); signature keys, registered by a password login, end here with what
+        # they minted.
+        from authgate import lineage
+
+        keys = lineage.end_signature_keys(instance)
+        if keys:
+            forget_cached(
+                lineage.revoke_descendants(instance, keys=keys, reason=_("Password changed"))
+            )
 
 
 def _on_login(sender: Any, request: Any = None, **kwargs: Any) -> None:
     """A login (a password, ``force_login``, any backend) replaces whatever restricted
     credential started the session, so its restrictions and its revocation no longer bind
-    it. authgate's own token login records its token again right after."""
-    from authgate.schemes.session import SESSION_CREDENTIAL_KEY
+    it. authgate's own token login records its token again right after. The session notes
+    the user's revocation generation, so ``revoke_all`` ends it."""
+    from authgate.schemes.session import SESSION_CREDENTIAL_KEY, SESSION_GENERATION_KEY
 
     session = getattr(request, "session", None)
     if session is not None:
         session.pop(SESSION_CREDENTIAL_KEY, None)
+        user = kwargs.get("user")
+        if user is not None:
+            # The generation the session started in: revoke_all ends it (SessionBackend).
+            session[SESSION_GENERATION_KEY] = generation_of(user)
 
 
 def connect() -> None:

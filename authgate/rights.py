@@ -15,8 +15,9 @@ Credentials whose restrictions an API token cannot carry (a scoped token's endpo
 refused: they cannot manage API tokens. Rotating hands out a token with the old one's rights,
 so a caller may rotate only tokens that carry no more rights than itself.
 
-The same rule for scoped tokens (``POST /auth/scoped/`` and the temporary-credential page):
-:func:`check_endpoints_within`, :func:`granted_scopes` and :func:`capped_max_age`.
+The same rule for scoped tokens: :func:`check_endpoints_within`, :func:`granted_scopes` and
+:func:`capped_max_age`. Every mint path reaches these through :func:`authgate.derive.derive`,
+which adds what is common to every kind (use limits, the IP allowlist, lineage).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.translation import gettext as _
 
 from authgate.conf import chain_settings
+from authgate.core.policy import Policy
 from authgate.errors import (
     EXPIRED_TOKEN,
     INSUFFICIENT_SCOPE,
@@ -287,19 +289,27 @@ def _resources_for(path: str) -> set[str | None]:
     return names or {None}
 
 
-def check_endpoints_within(identity: Identity, endpoints: dict[str, list[str]]) -> None:
+def check_endpoints_within(restrictions: Policy | None, endpoints: dict[str, list[str]]) -> None:
     """Refuse endpoints the credential could not call itself: every (method, prefix) must be
     allowed for the view the prefix resolves to, for every view whose URL could lie under it
     (djblets-style policies name views), and for the path (endpoint-style policies); a GET
-    needs HEAD too, which a token for GET gets."""
-    if identity.restrictions is None:
-        return  # a password or a session: the user's full rights
+    needs HEAD too, which a token for GET gets. ``restrictions`` is the minting
+    credential's (``None``: a password or a session, the user's full rights). The prefixes
+    must be canonical already (:func:`authgate.derive.canonical_endpoints`): the view
+    lookup and the request-time match must read the same path."""
+    if restrictions is None:
+        return
     for method, paths in endpoints.items():
         methods = (method, "HEAD") if method == "GET" else (method,)
         for path in paths:
             for resource in _resources_for(path):
-                for each in methods:
-                    if not identity.allows(each, resource=resource, path=path):
+                # Every object the parent's policy names for the view, too: a child for the
+                # whole view would otherwise skip an object-level block.
+                objects = (None, *sorted(restrictions.named_objects(resource)))
+                for each, object_id in ((m, o) for m in methods for o in objects):
+                    if not restrictions.allows(
+                        each, resource=resource, path=path, object_id=object_id
+                    ):
                         raise PermissionDenied(
                             INSUFFICIENT_SCOPE,
                             _(
@@ -310,10 +320,10 @@ def check_endpoints_within(identity: Identity, endpoints: dict[str, list[str]]) 
                         )
 
 
-def granted_scopes(identity: Identity, requested: list[str] | None) -> list[str] | None:
-    """The requested scopes within the credential's; a scope-limited credential passes its
-    (registered) scopes on when none are requested."""
-    limit = identity.scopes
+def granted_scopes(limit: frozenset[str] | None, requested: list[str] | None) -> list[str] | None:
+    """The requested scopes within the credential's (``limit``, ``None``: not limited by
+    scope); a scope-limited credential passes its (registered) scopes on when none are
+    requested."""
     if limit is None:
         return requested
     if requested is None:
@@ -329,14 +339,14 @@ def granted_scopes(identity: Identity, requested: list[str] | None) -> list[str]
     return granted
 
 
-def capped_max_age(identity: Identity, value: object) -> int:
+def capped_max_age(expires_at: datetime | None, value: object) -> int:
     """A scoped token's lifetime in seconds: ``value`` (or the default), ending no later
-    than the credential that mints it."""
+    than the credential that mints it (``expires_at``)."""
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise ValueError("max_age must be an integer number of seconds")
     seconds = max_age_seconds(value)  # type: ignore[arg-type]
-    if identity.expires_at is not None:
-        remaining = math.floor((identity.expires_at - datetime.now(tz=UTC)).total_seconds())
+    if expires_at is not None:
+        remaining = math.floor((expires_at - datetime.now(tz=UTC)).total_seconds())
         if remaining < 1:
             raise AuthenticationFailed(EXPIRED_TOKEN, _("This credential has expired."))
         seconds = min(seconds, remaining)

@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from authgate._speed.lookups import RowLookup, row_lookup
 from authgate.conf import on_reload
 from authgate.core.packers import Packer, packer_for
-from authgate.state import generation_of
+from authgate.state import derived_generation_of, generation_of
 
 __all__ = ["load_active_user", "packer_for_model", "revocation_value"]
 
@@ -114,7 +114,9 @@ def _field(value: str) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def revocation_value(user: Any, *, password: bool = True, email: bool = False) -> bytes:
+def revocation_value(
+    user: Any, *, password: bool = True, email: bool = False, derived: bool = False
+) -> bytes:
     """Bytes that change whenever a signed token of ``user`` must stop working.
 
     Length-prefixed fields so no two combinations collide: the revocation generation
@@ -125,6 +127,8 @@ def revocation_value(user: Any, *, password: bool = True, email: bool = False) -
     parts = [_field(str(generation_of(user)))]
     if password:
         parts.append(_field(user.password or ""))
+    if derived:  # a credential minted by a credential: ends when any parent is revoked
+        parts.append(_field(f"d{derived_generation_of(user)}"))
     if email:
         email_field = get_user_model().get_email_field_name()
         parts.append(_field(str(getattr(user, email_field, "") or "")))

@@ -34,6 +34,8 @@ def test_token_table_indexes_are_the_ones_queries_use():
         (("created_by_id",), "index"),
         (("digest",), "unique"),  # the token lookup
         (("display_prefix",), "index"),  # `authgate revoke <prefix>`
+        (("parent_id",), "index"),  # lineage: a revoked token finds its children
+        (("parent_key_id",), "index"),  # lineage: a revoked key finds its children
         (("rotated_from_id",), "index"),
         (("user_id", "revoked_at"), "index"),  # a user's live tokens; serves user_id alone
     ]

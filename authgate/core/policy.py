@@ -204,6 +204,18 @@ class Policy:
         optional ``object_id``) and/or request path (endpoint prefixes)."""
         return all(rule.allows(method, resource, path, object_id) for rule in self._rules)
 
+    def named_objects(self, resource: str | None) -> frozenset[str]:
+        """Object ids that djblets rules name for ``resource`` (beyond ``"*"``): a check
+        made for the resource as a whole must also ask about each of them, or an
+        object-level block would not be seen (:func:`authgate.rights.check_endpoints_within`)."""
+        if resource is None:
+            return frozenset()
+        found: set[str] = set()
+        for rule in self._rules:
+            if isinstance(rule, DjbletsRule):
+                found.update(key for key in rule.sections.get(resource, {}) if key != "*")
+        return frozenset(found)
+
     def has_scope(self, name: str) -> bool:
         """Whether the named scope is granted (always, when not limited by scope)."""
         return self._scopes is None or name in self._scopes

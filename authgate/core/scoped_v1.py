@@ -14,7 +14,14 @@ Wire format::
                  "rv": b64url(tag),                revocation tag (6 bytes)
                  "s": ["read:x", ...] | null,      scopes (null: no scope restriction)
                  "u": b64url(packed pk),           the user's primary key, packed
-                 "x": 1700000600}                  expires at (int seconds)
+                 "x": 1700000600,                  expires at (int seconds)
+                 "p": "api_token:42",              optional: the credential that minted it
+                 "a": ["10.0.0.0/8", ...]}         optional: its client-IP allowlist
+
+``p`` and ``a`` are present only in tokens minted from a credential (``authgate.derive``):
+tokens without them read exactly as before. ``p`` makes the revocation value include the
+user's *derived generation* (bumped when an API token or a signature key is revoked), and
+``a`` is the parent's IP allowlist, checked on every request.
     signature = keyring.sign(namespace="authgate.scoped.v1",
                              message=ascii("ags1_" + b64url(payload)), size=16)
 
@@ -49,6 +56,8 @@ from typing import Any
 from authgate.core.encoding import b64url_decode, b64url_encode
 from authgate.core.keyring import KeyRing
 from authgate.core.packers import Packer
+from authgate.core.scoped_lineage import clean_allowed_ips as _clean_allowed_ips
+from authgate.core.scoped_lineage import clean_parent as _clean_parent
 from authgate.core.signed import (
     check_revocation_tag,
     decode_token,
@@ -82,6 +91,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 MAX_RECIPIENT_LENGTH = 200
 
 _KEYS = frozenset({"e", "i", "r", "rv", "s", "u", "x"})
+_OPTIONAL_KEYS = frozenset({"p", "a"})
 # RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\'.
 _SCOPE_RE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
@@ -115,6 +125,10 @@ class ScopedClaims:
     recipient: str | None
     scopes: tuple[str, ...] | None
     revocation_tag: bytes = field(repr=False)
+    #: ``"<kind>:<id>"`` of the credential that minted the token, or ``None``.
+    parent: str | None = None
+    #: The minting credential's client-IP allowlist (networks as text); empty: anywhere.
+    allowed_ips: tuple[str, ...] = ()
 
 
 # -- validation (shared by create and parse) ----------------------------------------------
@@ -215,6 +229,8 @@ def create(
     recipient: str | None = None,
     scopes: Iterable[str] | None = None,
     now: int | None = None,
+    parent: str | None = None,
+    allowed_ips: Iterable[str] = (),
 ) -> str:
     """A scoped token for ``user_pk``, valid ``max_age`` seconds from ``now``.
 
@@ -235,6 +251,8 @@ def create(
     cleaned_endpoints = _clean_endpoints(endpoints)
     cleaned_recipient = _clean_recipient(recipient)
     cleaned_scopes = _clean_scopes(scopes)
+    cleaned_parent = _clean_parent(parent)
+    cleaned_ips = _clean_allowed_ips(list(allowed_ips))
     packed = packer.pack_pk(user_pk)
     tag = revocation_tag(
         keyring=keyring, namespace=NAMESPACE, revocation=revocation, size=REVOCATION_TAG_SIZE
@@ -248,6 +266,10 @@ def create(
         "u": b64url_encode(packed),
         "x": issued_at + max_age,
     }
+    if cleaned_parent is not None:
+        payload["p"] = cleaned_parent
+    if cleaned_ips:
+        payload["a"] = list(cleaned_ips)
     payload_bytes = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
@@ -277,8 +299,14 @@ def _claims_from_payload(payload_bytes: bytes, packer: Packer) -> ScopedClaims |
             object_pairs_hook=_no_duplicates,
             parse_constant=_reject_constant,
         )
-        if not isinstance(payload, dict) or payload.keys() != _KEYS:
+        if not isinstance(payload, dict) or not (_KEYS <= payload.keys() <= _KEYS | _OPTIONAL_KEYS):
             raise ValueError("unexpected keys")
+        parent = _clean_parent(payload.get("p"))
+        if "p" in payload and parent is None:
+            raise ValueError("bad parent")
+        allowed_ips = _clean_allowed_ips(payload.get("a", []))
+        if "a" in payload and (not allowed_ips or list(allowed_ips) != payload["a"]):
+            raise ValueError("non-canonical allowlist")
         issued_at, expires_at = payload["i"], payload["x"]
         if not (_is_int(issued_at) and _is_int(expires_at) and 0 <= issued_at < expires_at):
             raise ValueError("bad times")
@@ -315,6 +343,8 @@ def _claims_from_payload(payload_bytes: bytes, packer: Packer) -> ScopedClaims |
         recipient=recipient,
         scopes=scopes,
         revocation_tag=tag,
+        parent=parent,
+        allowed_ips=allowed_ips,
     )
 
 

@@ -5,7 +5,10 @@ algorithm it will sign with; the page shows the ``keyid`` the client must send. 
 secret is ever on these pages: HMAC keys (a shared secret) are not offered here — they are
 made with :func:`authgate.schemes.httpsig.service.create_hmac_key`. Offered only when
 :class:`~authgate.schemes.httpsig.backend.HTTPSignatureBackend` is in the chain; same session,
-CSRF, ``tokens:manage``, no-store and no-framing rules as the token pages.
+CSRF, ``tokens:manage``, no-store and no-framing rules as the token pages. A key carries the
+user's full rights, so :func:`authgate.derive.derive` refuses one to a session started by a
+token with scopes, a policy or an IP allowlist, caps its expiry at the token's, and records
+the token as its parent (revoking the token revokes the key).
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from authgate.chain import required_identity
+from authgate.derive import KeyRequest, derive
+from authgate.errors import AuthgateError
 from authgate.pages.tokens import _context, page
 from authgate.schemes.httpsig import service as signature_keys
 from authgate.schemes.httpsig.models import HTTPSignatureKey
@@ -87,12 +93,20 @@ def key_list(request: HttpRequest) -> HttpResponse:
     """Your keys, newest first, and the form that registers one (POST, then redirect)."""
     _require_backend()
     form = RegisterKeyForm(request.POST or None)
+    grant = None
     if request.method == "POST" and form.is_valid():
+        try:
+            grant = derive(required_identity(request), KeyRequest())
+        except AuthgateError as exc:
+            form.add_error(None, str(exc.detail))
+    if grant is not None:
         key = signature_keys.register_public_key(
             request.user,
             algorithm=form.cleaned_data["algorithm"],
             public_key=form.cleaned_data["public_key"],
             name=form.cleaned_data["name"],
+            expires=grant.expires,
+            parent_token=grant.parent_token,
         )
         messages.success(
             request, _("Key registered. Sign with keyid “%(keyid)s”.") % {"keyid": key.keyid}

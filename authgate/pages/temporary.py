@@ -1,8 +1,9 @@
 """``/auth/tokens/temporary/``: mint a scoped temporary token or a magic link for yourself.
 
-Offered only where the backend is in ``AUTHGATE["BACKENDS"]``. A scoped token never exceeds
-the session that mints it (the checks of ``POST /auth/scoped/``, reused); a magic link logs
-in with full rights, so only a full session (not one started by a limited token) gets one.
+Offered only where the backend is in ``AUTHGATE["BACKENDS"]``. Both go through
+:func:`authgate.derive.derive`, as ``POST /auth/scoped/`` does: a scoped token never exceeds
+the session that mints it; a magic link logs in with full rights, so only the user's own
+session (a password login, not one started by a token) gets one.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from authgate import audit, rights
+from authgate import audit
 from authgate.chain import required_identity
+from authgate.derive import LinkRequest, ScopedRequest, derive
 from authgate.errors import AuthgateError
 from authgate.pages.forms import LinkForm, ScopedTokenForm, duration_label
 from authgate.pages.tokens import _context, _reveal, _temporary_kinds, page
@@ -35,18 +37,24 @@ def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | 
     identity = required_identity(request)
     data = form.cleaned_data
     try:
-        seconds = rights.capped_max_age(identity, data["max_age"])
-        rights.check_endpoints_within(identity, data["endpoints"])
-        granted = rights.granted_scopes(identity, list(data.get("scopes") or []) or None)
+        grant = derive(
+            identity,
+            ScopedRequest(
+                data["endpoints"], list(data.get("scopes") or []) or None, data["max_age"]
+            ),
+        )
+        seconds, granted = grant.seconds, grant.scopes
         now = int(time.time())
         token = scoped.issue(
             request.user,
-            data["endpoints"],
+            grant.endpoints,
             max_age=seconds,
             now=now,
             recipient=data["recipient"] or None,
             scopes=granted,
             request=request,
+            parent=grant.parent,
+            allowed_ips=grant.allowed_ips,
         )
     except AuthgateError as exc:
         form.add_error(None, str(exc.detail))
@@ -59,7 +67,7 @@ def _mint_scoped(request: HttpRequest, form: ScopedTokenForm) -> HttpResponse | 
         kind="scoped",
         plaintext=token,
         keyword=scoped_settings().keyword,
-        endpoints=data["endpoints"],
+        endpoints=grant.endpoints,
         scopes=granted,
         expires=datetime.fromtimestamp(now + seconds, tz=UTC),
         lifetime=duration_label(timedelta(seconds=seconds)),
@@ -72,6 +80,9 @@ def _link_lifetime() -> str | None:
 
 
 def _mint_link(request: HttpRequest, form: LinkForm) -> HttpResponse:
+    # Offered only to the user's own session (_temporary_kinds); checked again here, where
+    # the link is made, with the one rule (authgate.derive): a POST is not an offer.
+    derive(required_identity(request), LinkRequest())
     cfg = link_settings()
     token = links.get_token(request.user)
     query = urlencode({cfg.token_name: token, "next": form.cleaned_data["next"]})
@@ -109,7 +120,10 @@ def temporary(request: HttpRequest) -> HttpResponse:
         if response is not None:
             return response
     elif kind == "link" and "link" in kinds and link_form.is_valid():
-        return _mint_link(request, link_form)
+        try:
+            return _mint_link(request, link_form)
+        except AuthgateError as exc:
+            link_form.add_error(None, str(exc.detail))
     failed = scoped_form.errors or link_form.errors
     return render(
         request,

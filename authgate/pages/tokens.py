@@ -39,6 +39,7 @@ from django.views.decorators.http import require_http_methods
 
 from authgate import rights
 from authgate.chain import load_backends, required_identity, resolve
+from authgate.derive import TokenRequest, derive, rights_of
 from authgate.errors import AuthgateError
 from authgate.pages.forms import (
     CreateTokenForm,
@@ -111,8 +112,8 @@ def _temporary_kinds(request: HttpRequest) -> list[str]:
     kinds = []
     if _enabled(ScopedTokenBackend):
         kinds.append("scoped")
-    if _enabled(LinkBackend) and required_identity(request).restrictions is None:
-        kinds.append("link")  # a link logs in with full rights: only from a full session
+    if _enabled(LinkBackend) and rights_of(required_identity(request)).is_users_own:
+        kinds.append("link")  # a link logs in with full rights: only from the user's own
     return kinds
 
 
@@ -231,28 +232,30 @@ def token_create(request: HttpRequest) -> HttpResponse:
         form = CreateTokenForm(request.POST)
         if form.is_valid():
             try:
-                limits = rights.limits_for(required_identity(request))
-                scopes, policy, allowed_ips = rights.within(
-                    limits,
-                    scopes=form.chosen_scopes,
-                    policy=None,
-                    allowed_ips=form.cleaned_data["allowed_ips"],
-                    inherit=False,
+                grant = derive(
+                    required_identity(request),
+                    TokenRequest(
+                        scopes=form.chosen_scopes,
+                        policy=None,
+                        allowed_ips=form.cleaned_data["allowed_ips"],
+                        expires_in=form.cleaned_data["expires_in"],
+                        inherit=False,
+                    ),
                 )
                 with transaction.atomic():
                     token, plaintext = issue(
                         request.user,
                         name=form.cleaned_data["name"],
-                        scopes=scopes,
-                        policy=policy,
-                        allowed_ips=allowed_ips,
-                        expires_in=rights.capped_lifetime(
-                            limits, form.cleaned_data["expires_in"], timezone.now()
-                        ),
+                        scopes=grant.scopes,
+                        policy=grant.policy,
+                        allowed_ips=grant.allowed_ips,
+                        expires_in=grant.expires_in,
                         created_by=request.user,
                         request=request,
+                        parent=grant.parent,
+                        parent_key=grant.parent_key,
                     )
-                    rights.clamp_expiry(limits, token)
+                    rights.clamp_expiry(grant.limits, token)
             except (TokenError, AuthgateError) as exc:
                 form.add_error(None, str(getattr(exc, "detail", exc)))
             else:

@@ -17,14 +17,31 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from authgate.backend import Backend, Credentials
-from authgate.errors import CSRF_FAILED, INVALID_TOKEN, AuthenticationFailed, PermissionDenied
+from authgate.errors import (
+    CSRF_FAILED,
+    INVALID_TOKEN,
+    REVOKED_TOKEN,
+    AuthenticationFailed,
+    PermissionDenied,
+)
 from authgate.identity import Identity
+from authgate.state import generation_of
 
-__all__ = ["SESSION_CREDENTIAL_KEY", "SessionBackend", "enforce_csrf", "remember_credential"]
+__all__ = [
+    "SESSION_CREDENTIAL_KEY",
+    "SESSION_GENERATION_KEY",
+    "SessionBackend",
+    "enforce_csrf",
+    "remember_credential",
+]
 
 #: Session key naming the restricted credential that started the session, if any:
 #: ``{"kind": ..., "id": ...}``. Its restrictions (and validity) follow the session.
 SESSION_CREDENTIAL_KEY = "_authgate_credential"
+#: Session key holding the user's revocation generation at login: ``revoke_all`` (and so
+#: deactivation) bumps it, which ends the session ("log out everywhere"). A password change
+#: ends sessions already (Django's session hash).
+SESSION_GENERATION_KEY = "_authgate_generation"
 # kind -> restorer(request, identity, id) -> Identity; raises to refuse. Dotted paths, so a
 # backend that is not in the chain is still honoured; an unknown kind fails closed.
 _RESTORERS = {"api_token": "authgate.schemes.tokens.backend.restore_from_session"}
@@ -100,6 +117,11 @@ class SessionBackend(Backend):
         return {"user": user}
 
     def authenticate(self, request: HttpRequest, credentials: Credentials) -> Identity:
+        user = credentials["user"]
+        started = request.session.get(SESSION_GENERATION_KEY)
+        if started is not None and started != generation_of(user):
+            auth.logout(request)  # revoke_all since this login: log out everywhere
+            raise AuthenticationFailed(REVOKED_TOKEN, _("This session has been ended."))
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             enforce_csrf(request)
         return _restore_credential(request, Identity(user=credentials["user"], scheme="session"))

@@ -733,3 +733,56 @@ def test_claims_are_immutable() -> None:
 def test_scopes_that_are_not_a_list_are_a_type_error_that_says_so(scopes: object) -> None:
     with pytest.raises(TypeError, match="scopes must be a list of names or None"):
         make(scopes=scopes)
+
+
+# -- the optional lineage claims: p (parent) and a (the parent's allowlist) ----------------
+
+
+def test_lineage_claims_round_trip_and_are_absent_by_default() -> None:
+    plain = read(make())
+    assert (plain.parent, plain.allowed_ips) == (None, ())
+    assert not {"p", "a"} & payload_of(make()).keys()
+    token = make(parent="api_token:42", allowed_ips=["10.0.0.0/8", "::1"])
+    assert payload_of(token)["p"] == "api_token:42"
+    assert payload_of(token)["a"] == ["10.0.0.0/8", "::1"]
+    claims = read(token)
+    assert (claims.parent, claims.allowed_ips) == ("api_token:42", ("10.0.0.0/8", "::1"))
+
+
+@pytest.mark.parametrize(
+    "parent",
+    ["api_token", "API:1", ":1", "api_token:", "a:" + "1" * 32, "k" * 33 + ":1", "api token:1",
+     "api_token:1/2", 42, ["api_token:1"]],
+)  # fmt: skip
+def test_a_malformed_parent_is_refused(parent: Any) -> None:
+    with pytest.raises(ValueError, match="parent"):
+        make(parent=parent)
+    payload = payload_of(make())
+    assert read(forge(reencode({**payload, "p": parent}))) is None
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [["10.0.0.0/8 "], ["example.com"], [""], [10], "10.0.0.0/8", ["1" * 65],
+     ["10.0.0.1"] * 65],
+)  # fmt: skip
+def test_a_malformed_allowlist_is_refused(allowed: Any) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        make(allowed_ips=allowed if isinstance(allowed, list) else [allowed, 1])
+    payload = payload_of(make())
+    assert read(forge(reencode({**payload, "a": allowed}))) is None
+
+
+def test_the_largest_allowlist_and_parent_are_accepted() -> None:
+    parent = "k" * 32 + ":" + "1" * 31
+    allowed = ["10.0.0.1"] * 64
+    claims = read(make(parent=parent, allowed_ips=allowed))
+    assert claims.parent == parent and len(claims.allowed_ips) == 64
+    assert read(forge(reencode({**payload_of(make()), "a": ["1" * 64]}))) is not None
+
+
+def test_an_empty_allowlist_claim_or_an_unknown_key_is_refused() -> None:
+    payload = payload_of(make())
+    assert read(forge(reencode({**payload, "a": []}))) is None
+    assert read(forge(reencode({**payload, "q": 1}))) is None
+    assert read(forge(reencode({**payload, "p": None}))) is None

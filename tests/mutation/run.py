@@ -69,6 +69,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "packers": ("tests/core/test_packers.py", _KAT),
     "signed": ("tests/core/test_scoped_v1.py", "tests/core/test_links_v1.py", _KAT),
     "scoped_v1": ("tests/core/test_scoped_v1.py", _KAT),
+    "scoped_lineage": ("tests/core/test_scoped_v1.py",),
     "links_v1": ("tests/core/test_links_v1.py", _KAT),
     "redaction": ("tests/core/test_redaction.py",),
     "slots": ("tests/core/test_slots.py", "tests/core/test_links_v1.py"),

@@ -63,6 +63,20 @@ class HTTPSignatureKey(models.Model):
     last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     expires = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    #: Lineage (authgate.derive): the API token whose session registered this key, if any.
+    #: Revoking that token revokes this key (authgate.lineage).
+    parent_token = models.ForeignKey(
+        "authgate.APIToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="child_keys",
+        verbose_name=_("registered with token"),
+        editable=False,
+    )
+    #: Has minted a scoped token: revoking it must end that token too (authgate.lineage
+    #: bumps the user's derived generation only then).
+    minted_scoped = models.BooleanField(_("minted scoped tokens"), default=False, editable=False)
 
     objects = HTTPSignatureKeyQuerySet.as_manager()
 

@@ -24,7 +24,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from authgate import lineage
 from authgate.schemes.httpsig.models import HTTPSignatureKey
+from authgate.schemes.tokens.models import APIToken
+from authgate.schemes.tokens.service import forget_cached
+from authgate.signals import token_revoked
 from authgate.signing import keyring
 
 __all__ = [
@@ -90,8 +94,13 @@ def register_public_key(
     name: str = "",
     keyid: str | None = None,
     expires: datetime | None = None,
+    parent_token: Any = None,
 ) -> HTTPSignatureKey:
-    """Store a client's public key for ``algorithm`` (validated) and return the row."""
+    """Store a client's public key for ``algorithm`` (validated) and return the row.
+
+    ``parent_token``: the API token whose session registers the key (lineage: revoking the
+    token revokes the key); :func:`authgate.derive.derive` decides what it may register.
+    """
     material = clean_public_key(algorithm, public_key)
     keyid = keyid or new_keyid()
     try:
@@ -103,6 +112,7 @@ def register_public_key(
                 name=name,
                 keyid=keyid,
                 expires=expires,
+                parent_token=parent_token,
             )
     except IntegrityError:
         raise ValidationError(_("This key id is already registered.")) from None
@@ -173,8 +183,16 @@ def reseal_secrets() -> tuple[int, int]:
 
 
 def revoke(key: HTTPSignatureKey, *, when: datetime | None = None) -> None:
-    """Revoke ``key`` now (or at ``when``); an already revoked key keeps its first time."""
+    """Revoke ``key`` now (or at ``when``); an already revoked key keeps its first time.
+
+    What the key minted ends with it (:func:`authgate.lineage.revoke_descendants`): the API
+    tokens created with it, transitively, and its scoped tokens.
+    """
     if key.revoked_at is not None and key.revoked_at <= timezone.now():
         return
     key.revoked_at = when or timezone.now()
     HTTPSignatureKey.objects.filter(pk=key.pk).update(revoked_at=key.revoked_at)
+    children = lineage.revoke_descendants(key.user, keys=[key.pk], now=key.revoked_at)
+    for child in children:
+        token_revoked.send(sender=APIToken, token=child, reason=child.revoked_reason)
+    forget_cached(children)

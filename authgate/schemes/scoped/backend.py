@@ -8,7 +8,10 @@ failure:
 3. the user: one query (:func:`~authgate.users.load_active_user`, with the revocation
    state); missing or inactive → 401 ``invalid_token`` (one answer: no enumeration);
 4. the revocation tag against the user's current generation and password hash → 401
-   ``revoked_token`` (``bump_generation`` / ``revoke-all`` or a password change since issue);
+   ``revoked_token`` (``bump_generation`` / ``revoke-all`` or a password change since issue;
+   for a token minted with a credential, also the user's derived generation: an API token
+   or a signature key revoked since, :mod:`authgate.lineage`);
+4b. a token minted with an IP-locked credential: the client IP in that allowlist → 403;
 5. the request: the token's endpoints (and scopes, if any) become the identity's
    ``restrictions``, which the chain enforces (wrong method or path → 403
    ``insufficient_scope``; ``HEAD`` follows ``GET``; paths are normalised and matched on
@@ -37,6 +40,7 @@ from authgate.backend import (
     openapi_header_scheme,
     openapi_query_scheme,
 )
+from authgate.clientip import client_ip
 from authgate.conf import chain_settings, on_reload
 from authgate.core import headers
 from authgate.core.policy import PolicyError
@@ -45,13 +49,16 @@ from authgate.errors import (
     EXPIRED_TOKEN,
     INVALID_REQUEST,
     INVALID_TOKEN,
+    PERMISSION_DENIED,
     REVOKED_TOKEN,
     AuthenticationFailed,
     AuthgateError,
+    PermissionDenied,
 )
 from authgate.identity import Identity
 from authgate.schemes.scoped.service import ExpiredToken, build_restrictions, parse
 from authgate.schemes.scoped.settings import ScopedSettings, scoped_settings
+from authgate.schemes.tokens.restrictions import ip_allowed
 from authgate.signing import keyring
 from authgate.users import load_active_user, revocation_value
 
@@ -105,6 +112,15 @@ def _compiled_restrictions(endpoints: tuple[Any, ...], scopes: tuple[str, ...] |
 
 
 on_reload(_verify.cache_clear)
+
+
+def _from_allowed(claims: ScopedClaims, request: HttpRequest) -> bool:
+    """Whether the client is inside the minting credential's allowlist (signed, so only
+    networks authgate wrote; one that does not parse refuses rather than raise)."""
+    try:
+        return ip_allowed(claims.allowed_ips, client_ip(request))
+    except ValueError:
+        return False
 
 
 def _invalid() -> AuthenticationFailed:
@@ -192,11 +208,15 @@ class ScopedTokenBackend(AuthorizationHeaderBackend):
         if user is None:
             logger.debug("Refused scoped token: no active user")
             raise _invalid()
-        if not check_revocation(
-            claims, keyring=keyring(), revocation=revocation_value(user, password=True)
-        ):
+        revocation = revocation_value(user, password=True, derived=claims.parent is not None)
+        if not check_revocation(claims, keyring=keyring(), revocation=revocation):
             logger.debug("Refused scoped token: revoked")
             raise AuthenticationFailed(REVOKED_TOKEN, _("This token has been revoked."))
+        if claims.allowed_ips and not _from_allowed(claims, request):
+            # The minting credential's allowlist travels with the token (issue #19).
+            raise PermissionDenied(
+                PERMISSION_DENIED, _("This token may not be used from your IP address.")
+            )
         try:
             restrictions = _restrictions(claims)
         except PolicyError:

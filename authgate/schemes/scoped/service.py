@@ -32,7 +32,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from authgate import audit
+from authgate import audit, lineage
 from authgate.conf import chain_settings
 from authgate.core import scoped_v1
 from authgate.core.policy import Policy
@@ -182,6 +182,8 @@ def issue(
     scopes: Iterable[str] | None = None,
     now: int | datetime | None = None,
     request: HttpRequest | None = None,
+    parent: str | None = None,
+    allowed_ips: Iterable[str] = (),
 ) -> str:
     """A scoped token for ``user``, allowed only ``endpoints``.
 
@@ -192,7 +194,10 @@ def issue(
     views as ``X-API-Token-Recipient``). ``scopes``, if given, limits the token to those
     registered scopes (``AUTHGATE["SCOPES"]``) too; ``None`` means no scope limit beyond the
     endpoints. ``now`` (Unix seconds or an aware datetime) is a hook for tests. ``request``,
-    if given, puts the client IP in the audit event.
+    if given, puts the client IP in the audit event. ``parent`` (``"api_token:42"``) and
+    ``allowed_ips`` are set by :func:`authgate.derive.derive` for a token minted with a
+    credential: the token then ends when any API token or key of the user is revoked
+    (the derived generation) and works only from those networks.
 
     The user is re-read from the database (one query) so the token is bound to their
     current revocation state. Raises ``TypeError`` / ``ValueError`` with a clear message for
@@ -213,16 +218,20 @@ def issue(
     fresh = load_active_user(pk)
     if fresh is None:
         raise ValueError("user is inactive: a token for them would never be accepted")
+    if parent is not None:
+        lineage.note_minted(parent)  # first: a revocation from now on ends the token
     token = scoped_v1.create(
         keyring=keyring(),
         user_pk=fresh.pk,
         packer=packer_for_model(),
         endpoints=cleaned_endpoints,
         max_age=seconds,
-        revocation=revocation_value(fresh, password=True),
+        revocation=revocation_value(fresh, password=True, derived=parent is not None),
         recipient=recipient,
         scopes=cleaned_scopes,
         now=issued_at,
+        parent=parent,
+        allowed_ips=list(allowed_ips),
     )
     audit.record(
         "issued",
@@ -237,6 +246,8 @@ def issue(
         scopes=cleaned_scopes,
         issued_at=datetime.fromtimestamp(issued_at, tz=UTC).isoformat(),
         expires_at=datetime.fromtimestamp(issued_at + seconds, tz=UTC).isoformat(),
+        **({"parent": parent} if parent is not None else {}),
+        **({"allowed_ips": list(allowed_ips)} if allowed_ips else {}),
     )
     return token
 

@@ -7,15 +7,19 @@ Request (JSON)::
      "recipient": "nightly export",           optional
      "scopes": ["notes:read"]}                optional
 
-A minted token never exceeds the credential used to mint it:
+A minted token never exceeds the credential used to mint it (:func:`authgate.derive.derive`):
 
+* endpoint prefixes must be canonical (``/api//notes/`` is refused: write ``/api/notes/``),
+  the form request paths are matched in;
 * every requested (method, path prefix) must be allowed by the minting credential's
   restrictions — for the view the prefix resolves to *and* for every view whose URL pattern
   could lie under the prefix (djblets-style policies name views), and for the path itself
   (endpoint-style policies); ``GET`` also needs ``HEAD``, which a token for ``GET`` gets;
 * its scopes are the requested scopes ∩ the minting credential's scopes; a scope-limited
   credential passes its limit on even when no scopes are requested;
-* it expires no later than the minting credential.
+* it expires no later than the minting credential, keeps its IP allowlist and names it
+  as its parent (revoking the parent ends the token: :mod:`authgate.lineage`);
+* a limited-use or one-time credential cannot mint at all.
 
 The request's size is capped before anything is resolved (:mod:`authgate.schemes.scoped.limits`:
 at most 50 paths of at most 512 characters, 50 scopes; the body at most 16 KB).
@@ -37,12 +41,12 @@ from authgate.bodies import read_object
 from authgate.chain import required_identity
 from authgate.core.policy import PolicyError
 from authgate.decorators import auth_required
+from authgate.derive import ScopedRequest, derive
 from authgate.errors import (
     INVALID_REQUEST,
     AuthgateError,
 )
 from authgate.responses import error_response
-from authgate.rights import capped_max_age, check_endpoints_within, granted_scopes
 from authgate.schemes.scoped.limits import check_sizes
 from authgate.schemes.scoped.service import (
     build_restrictions,
@@ -78,26 +82,30 @@ def mint(request: HttpRequest) -> JsonResponse:
             endpoints = clean_endpoints(data["endpoints"])
             build_restrictions(endpoints, None)
             requested = clean_scopes(data.get("scopes"))
-            seconds = capped_max_age(identity, data.get("max_age"))
         except (TypeError, ValueError, PolicyError) as exc:
             raise AuthgateError(INVALID_REQUEST, str(exc)) from None
-        check_endpoints_within(identity, endpoints)
-        scopes = granted_scopes(identity, requested)
+        try:
+            grant = derive(identity, ScopedRequest(endpoints, requested, data.get("max_age")))
+        except (TypeError, ValueError) as exc:  # max_age
+            raise AuthgateError(INVALID_REQUEST, str(exc)) from None
         now = int(time.time())
         try:
             token = issue(
                 request.user,
-                endpoints,
-                max_age=seconds,
+                grant.endpoints,
+                max_age=grant.seconds,
                 now=now,
                 recipient=data.get("recipient"),
-                scopes=scopes,
+                scopes=grant.scopes,
                 request=request,
+                parent=grant.parent,
+                allowed_ips=grant.allowed_ips,
             )
         except (TypeError, ValueError) as exc:
             raise AuthgateError(INVALID_REQUEST, str(exc)) from None
     except AuthgateError as exc:
         return error_response(request, exc)
+    seconds, endpoints, scopes = grant.seconds, grant.endpoints, grant.scopes
     expires_at = datetime.fromtimestamp(now + seconds, tz=UTC)
     return JsonResponse(
         {

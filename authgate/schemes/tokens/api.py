@@ -44,6 +44,7 @@ from authgate import rights
 from authgate.bodies import read_object
 from authgate.chain import required_identity
 from authgate.decorators import auth_required
+from authgate.derive import TokenRequest, derive
 from authgate.errors import (
     INVALID_REQUEST,
     AuthgateError,
@@ -181,29 +182,31 @@ def token_collection(request: HttpRequest) -> JsonResponse:
             _("name is a string, scopes and allowed_ips are lists, policy is an object."),
         )
     identity = required_identity(request)
-    limits = rights.limits_for(identity)
-    scopes, policy, allowed_ips = rights.within(
-        limits,
-        scopes=clean_scopes(scopes),
-        policy=clean_policy(data.get("policy")),
-        allowed_ips=clean_allowed_ips([str(ip) for ip in ips]),
+    grant = derive(
+        identity,
+        TokenRequest(
+            scopes=clean_scopes(scopes),
+            policy=clean_policy(data.get("policy")),
+            allowed_ips=clean_allowed_ips([str(ip) for ip in ips]),
+            expires_in=_duration(data.get("expires_in"), "expires_in", DEFAULT),
+        ),
     )
-    now = timezone.now()
-    expires_in = _duration(data.get("expires_in"), "expires_in", DEFAULT)
     dpop_jkt = binding.issue_binding(request, identity)
     with transaction.atomic():
         token, plaintext = issue(
             request.user,
             name=name or _("Created via the API"),
-            scopes=scopes,
-            policy=policy,
-            allowed_ips=allowed_ips,
-            expires_in=rights.capped_lifetime(limits, expires_in, now),
+            scopes=grant.scopes,
+            policy=grant.policy,
+            allowed_ips=grant.allowed_ips,
+            expires_in=grant.expires_in,
             created_by=request.user,
             request=request,
             dpop_jkt=dpop_jkt,
+            parent=grant.parent,
+            parent_key=grant.parent_key,
         )
-        rights.clamp_expiry(limits, token)
+        rights.clamp_expiry(grant.limits, token)
     return JsonResponse(
         {"token": plaintext, "item": serialize(token)}, status=201, headers=_NO_STORE
     )

@@ -349,12 +349,22 @@ class TokenBackend(AuthorizationHeaderBackend):
         raise AuthenticationFailed(INVALID_TOKEN, _("Invalid token."))
 
     def start_session(self, request: HttpRequest, identity: Identity) -> None:
-        """Log in, and remember the token so its restrictions follow the session."""
+        """Log in, and remember the token so its restrictions follow the session.
+
+        The session keeps the token's limits: :func:`restore_from_session` re-reads the
+        token on every request (scopes, policy, allowlist, expiry, revocation), and
+        :mod:`authgate.derive` refuses keys and magic links to such a session. A limited-use
+        token starts no session (its uses would not bind the session)."""
+        from authgate.derive import SessionRequest, derive
         from authgate.schemes.session import SESSION_CREDENTIAL_KEY, remember_credential
 
         session = getattr(request, "session", None)
         if session is None or identity.credential.dpop_jkt:
             return  # a session cookie is a bearer credential: a DPoP-bound token starts none
+        try:
+            derive(identity, SessionRequest())
+        except AuthgateError:
+            return  # a limited-use token: a session would outlive its uses
         user = identity.user
         stored = {"kind": SESSION_KIND, "id": identity.credential.pk}
         if (

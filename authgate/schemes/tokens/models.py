@@ -123,6 +123,30 @@ class APIToken(models.Model):
         editable=False,
     )
 
+    #: Lineage (authgate.derive): the API token, or the HTTP-signature key, whose request
+    #: created this token. Revoking either revokes this token too (authgate.lineage).
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("created with token"),
+        editable=False,
+    )
+    parent_key = models.ForeignKey(
+        "authgate.HTTPSignatureKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="child_tokens",
+        verbose_name=_("created with signature key"),
+        editable=False,
+    )
+    #: Has minted a scoped token: revoking it must end that token too (authgate.lineage
+    #: bumps the user's derived generation only then).
+    minted_scoped = models.BooleanField(_("minted scoped tokens"), default=False, editable=False)
+
     objects = APITokenQuerySet.as_manager()
 
     #: Not a field: the :meth:`status` the token pages show, set by

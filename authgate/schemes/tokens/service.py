@@ -18,17 +18,17 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from authgate import audit
+from authgate import audit, lineage
 from authgate._speed.local_rows import publish_invalidation
 from authgate.audit import TokenEvent
 from authgate.clientip import client_ip
 from authgate.conf import chain_settings
 from authgate.core import opaque
+from authgate.schemes.tokens.cleanup import cleanup
 from authgate.schemes.tokens.models import APIToken
 from authgate.schemes.tokens.settings import token_settings
 from authgate.schemes.tokens.validation import (
@@ -43,7 +43,7 @@ from authgate.schemes.tokens.validation import (
     parse_lifetime,
 )
 from authgate.signals import token_issued, token_revoked, token_rotated
-from authgate.state import UsedToken, bump_generation
+from authgate.state import bump_generation
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +164,8 @@ def issue(
     created_by: Any = None,
     request: HttpRequest | None = None,
     dpop_jkt: str | None = None,
+    parent: APIToken | None = None,
+    parent_key: Any = None,
     _rotated_from: APIToken | None = None,
 ) -> tuple[APIToken, str]:
     """Create a token for ``user``; returns ``(row, plaintext)``. Show the plaintext once.
@@ -174,6 +176,8 @@ def issue(
     ``ALLOW_NON_EXPIRING_TOKENS``. ``max_uses=1`` makes a one-time token. ``dpop_jkt``
     (the RFC 7638 thumbprint of a client's public key) binds the token to that key: it then
     works only as ``Authorization: DPoP …`` with a proof signed by it (RFC 9449).
+    ``parent`` / ``parent_key``: the API token or signature key whose request makes this
+    one (:mod:`authgate.derive` decides the rights; revoking the parent revokes this token).
     """
     if user is None or getattr(user, "pk", None) is None:
         raise TokenError(_("A token needs a saved user."))
@@ -205,6 +209,8 @@ def issue(
             created=now,
             created_by=created_by if getattr(created_by, "pk", None) is not None else None,
             rotated_from=_rotated_from,
+            parent=parent,
+            parent_key=parent_key,
             **fields,
         )
         audit.record(
@@ -219,6 +225,7 @@ def issue(
             expires=token.expires.isoformat() if token.expires else None,
             created_by=str(created_by.pk) if token.created_by_id else None,
             **({"dpop_jkt": token.dpop_jkt} if token.dpop_jkt else {}),
+            **({"parent": lineage.parent_of(parent, parent_key)} if parent or parent_key else {}),
         )
     token_issued.send(sender=APIToken, token=token, user=user, created_by=created_by)
     return token, plaintext
@@ -233,6 +240,8 @@ def revoke(
     """Revoke ``token`` now (djblets' ``invalidate_token``); ``False`` if it already was.
 
     A conditional UPDATE, so of two concurrent revocations only one records an event.
+    Everything the token minted ends with it (:func:`authgate.lineage.revoke_descendants`):
+    the API tokens and signature keys made with it, transitively, and its scoped tokens.
     """
     now = timezone.now()
     updated = (
@@ -255,14 +264,21 @@ def revoke(
         reason=reason,
         by=str(by.pk) if getattr(by, "pk", None) is not None else None,
     )
+    children = lineage.revoke_descendants(
+        token.user, tokens=[token.pk], reason=reason, request=request, now=now
+    )
     token_revoked.send(sender=APIToken, token=token, reason=reason)
-    forget_cached([token])  # last: if the cache is down, the revocation is still recorded
+    for child in children:
+        token_revoked.send(sender=APIToken, token=child, reason=child.revoked_reason)
+    forget_cached([token, *children])  # last: if the cache is down, the revocation is recorded
     return True
 
 
 def revoke_all(user: Any, reason: str = "", *, request: HttpRequest | None = None) -> int:
-    """Log ``user`` out everywhere: revoke every API token, and every signed scoped token
-    and magic link (by bumping the revocation generation). Returns the tokens revoked."""
+    """Log ``user`` out everywhere: revoke every API token and HTTP-signature key, and
+    every signed scoped token and magic link (by bumping the revocation generation).
+    Returns the tokens revoked. Sessions end too: a password change ends Django's sessions,
+    and a session started by a token ends with the token."""
     now = timezone.now()
     with transaction.atomic():
         tokens = list(APIToken.objects.filter(user=user).unrevoked(now).select_for_update())
@@ -280,6 +296,7 @@ def revoke_all(user: Any, reason: str = "", *, request: HttpRequest | None = Non
             )
             for token in tokens
         )
+        lineage.end_signature_keys(user, now=now)
         bump_generation(user)
     for token in tokens:
         token.revoked_at, token.revoked_reason = now, reason
@@ -303,7 +320,8 @@ def rotate(
     The old token keeps working for ``overlap`` (then it is revoked with the reason
     "Rotated"), so clients can switch without downtime. ``expires_in`` defaults to the old
     token's own lifetime, capped by ``TOKEN_MAX_LIFETIME``. A DPoP-bound token's successor
-    is bound to the same key. Returns ``(new row, plaintext)``.
+    is bound to the same key. The successor has the old token's parent and takes over its
+    children (:func:`authgate.lineage.hand_over`). Returns ``(new row, plaintext)``.
     """
     if overlap < timedelta(0):
         raise TokenError(_("The overlap cannot be negative."))
@@ -345,8 +363,13 @@ def rotate(
             created_by=created_by,
             request=request,
             dpop_jkt=old.dpop_jkt,
+            parent=old.parent,
+            parent_key=old.parent_key,
             _rotated_from=old,
         )
+        # The successor carries the old token's rights, so it takes over its children:
+        # revoking the successor later still ends them.
+        lineage.hand_over(old, new)
         reason = _("Rotated; replaced by %(prefix)s") % {"prefix": new.display_prefix}
         APIToken.objects.filter(pk=old.pk).update(revoked_at=ends, revoked_reason=reason)
         audit.record(
@@ -369,21 +392,3 @@ def rotate(
         # cached copy ends with TOKEN_CACHE_TIMEOUT; revoke(old) re-sends the invalidation.
         logger.error("Token %s rotated, but the token cache was unreachable", old.display_prefix)
     return new, plaintext
-
-
-# --- cleaning up ------------------------------------------------------------------------
-
-
-def cleanup(older_than: timedelta = timedelta(days=30)) -> dict[str, int]:
-    """Delete tokens expired or revoked more than ``older_than`` ago, and one-time-use
-    records past their expiry. Deletion happens here, never on the request path."""
-    now = timezone.now()
-    cutoff = now - older_than
-    _total, tokens = APIToken.objects.filter(
-        Q(expires__lt=cutoff) | Q(revoked_at__lt=cutoff)
-    ).delete()
-    _total, used = UsedToken.objects.filter(expires_at__lt=now).delete()
-    return {
-        "tokens": tokens.get(APIToken._meta.label, 0),
-        "used_one_time_tokens": used.get(UsedToken._meta.label, 0),
-    }
