@@ -74,3 +74,27 @@ def test_login_with_credentials_starts_a_session_then_csrf_applies(user):
     response = client.post("/api/notes/", data="{}", content_type="application/json")
     assert response.status_code == 403
     assert response.json()["error"] == "csrf_failed"
+
+
+def test_a_session_request_reads_the_users_generation_once(session_client):
+    # revoke_all ends password sessions (docs/security.md "Log out everywhere"): the price is
+    # one query on authgate's state table per session request, and no more.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = session_client.get("/api/whoami/")
+    assert response.status_code == 200
+    state = [q["sql"] for q in queries if "authgate_userauthstate" in q["sql"]]
+    assert len(state) == 1, [q["sql"] for q in queries]
+    assert len(queries) == 3, [q["sql"] for q in queries]  # the session, the user, the state
+
+
+def test_revoke_all_ends_a_password_session(session_client, user):
+    from authgate.schemes.tokens.service import revoke_all
+
+    assert session_client.get("/api/whoami/").json()["scheme"] == "session"
+    revoke_all(user, "log out everywhere")
+    response = session_client.get("/api/whoami/")
+    assert response.status_code == 401
+    assert response.json()["error"] == "revoked_token"
