@@ -321,7 +321,13 @@ def test_server_nonces(use_provider: Any, service_user: Any, call: Any) -> None:
     proof = op.dpop_proof(key, "GET", URL, access_token=token, nonce=nonce)
     response = call(token, keyword="DPoP", proof=proof)
     assert response.status_code == 200, response.content
-    forged = op.dpop_proof(key, "GET", URL, access_token=token, nonce=nonce[:-2] + "AA")
+    forged = op.dpop_proof(
+        key,
+        "GET",
+        URL,
+        access_token=token,
+        nonce=nonce[:-2] + ("AA" if not nonce.endswith("AA") else "BB"),
+    )
     assert call(token, keyword="DPoP", proof=forged).json()["error"] == "use_dpop_nonce"
 
 
